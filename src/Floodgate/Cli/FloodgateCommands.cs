@@ -1,0 +1,104 @@
+using System.CommandLine;
+using Floodgate.Configuration;
+using Floodgate.Hosting;
+
+namespace Floodgate.Cli;
+
+/// <summary>The verbs of the floodgate executable.</summary>
+public static class FloodgateCommands
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Floodgate: per-account outbound limits for mail servers; holds a hijacked account's mail and alerts you.");
+        root.Subcommands.Add(Serve());
+        root.Subcommands.Add(CheckConfig());
+        root.Subcommands.Add(DefaultConfig());
+        return root;
+    }
+
+    private static Command Serve()
+    {
+        var config = new Option<string?>("--config", "-c")
+        {
+            Description = "Configuration file (default: $FLOODGATE_CONFIG, else the embedded default)",
+        };
+        var command = new Command("serve", "Run the policy service (and, later, the relay and admin endpoints) until stopped.") { config };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var path = parse.GetValue(config) ?? Environment.GetEnvironmentVariable("FLOODGATE_CONFIG");
+            FloodgateOptions options;
+            try
+            {
+                options = ConfigLoader.Load(path);
+            }
+            catch (ConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"floodgate: the configuration cannot be used:{Environment.NewLine}{e.Message}");
+                return 2;
+            }
+
+            try
+            {
+                await using var app = FloodgateHost.Build(options);
+                await app.RunAsync(cancel);
+                return 0;
+            }
+            catch (ConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"floodgate: {e.Message}");
+                return 2;
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"floodgate: cannot listen: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static Command CheckConfig()
+    {
+        var file = new Argument<string?>("file")
+        {
+            Description = "Configuration file to validate (default: the embedded default)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("check-config", "Validate a configuration file without starting; exits non-zero on any error.") { file };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file);
+            try
+            {
+                var options = ConfigLoader.Load(path);
+                Console.WriteLine($"{options.Source}: OK");
+                Console.WriteLine($"  policy listeners: {string.Join(", ", options.PolicyEndpoints)}");
+                foreach (var rule in options.Rules.Rules)
+                {
+                    Console.WriteLine($"  limit {rule}{(rule.Overrides.Count > 0 ? $", {rule.Overrides.Count} overrides" : "")}");
+                }
+
+                Console.WriteLine($"  exempt: {(options.Rules.Exempt.Count == 0 ? "none" : string.Join(", ", options.Rules.Exempt))}");
+                Console.WriteLine($"  suspended mail: {options.Rules.SuspendedVerdict}; fail mode: {options.FailMode}");
+                return 0;
+            }
+            catch (ConfigException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static Command DefaultConfig()
+    {
+        var command = new Command("default-config", "Print the embedded default configuration, to start your own from.");
+        command.SetAction(_ =>
+        {
+            Console.Write(ConfigLoader.EmbeddedDefault());
+            return 0;
+        });
+        return command;
+    }
+}

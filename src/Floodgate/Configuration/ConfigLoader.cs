@@ -1,0 +1,576 @@
+using System.Collections;
+using System.Globalization;
+using System.Reflection;
+using Floodgate.Engine;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Floodgate.Configuration;
+
+/// <summary>
+/// Reads floodgate.yml (or the embedded default), applies FLOODGATE_* environment overrides and validates every key,
+/// reporting all problems at once, each with the key's path and line.
+/// </summary>
+public sealed class ConfigLoader
+{
+    public const string EnvironmentPrefix = "FLOODGATE_";
+    private const string EmbeddedName = "floodgate.yml";
+
+    private static readonly string[] TopKeys = ["listen", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log"];
+    private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action"];
+    private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
+
+    private readonly List<string> _errors = [];
+    private readonly string _source;
+
+    private ConfigLoader(string source)
+    {
+        _source = source;
+    }
+
+    /// <summary>The embedded default configuration's text.</summary>
+    public static string EmbeddedDefault()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(EmbeddedName)
+            ?? throw new InvalidOperationException("The embedded floodgate.yml is missing from the build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Loads a file, or the embedded default when <paramref name="path"/> is null.</summary>
+    public static FloodgateOptions Load(string? path, IDictionary? environment = null)
+    {
+        if (path is null)
+        {
+            return Parse(EmbeddedDefault(), "embedded default", environment ?? Environment.GetEnvironmentVariables());
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot read the configuration file: {e.Message}");
+        }
+
+        return Parse(text, path, environment ?? Environment.GetEnvironmentVariables());
+    }
+
+    /// <summary>Parses configuration text; <paramref name="environment"/> supplies FLOODGATE_* overrides.</summary>
+    public static FloodgateOptions Parse(string text, string source, IDictionary? environment = null)
+    {
+        var loader = new ConfigLoader(source);
+        var root = loader.ReadYaml(text);
+        if (root is not null && environment is not null)
+        {
+            loader.ApplyEnvironment(root, environment);
+        }
+
+        var options = root is null ? null : loader.Build(root);
+        if (loader._errors.Count > 0 || options is null)
+        {
+            throw new ConfigException(loader._errors);
+        }
+
+        return options with { Source = source };
+    }
+
+    private YamlMappingNode? ReadYaml(string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            _errors.Add($"{_source}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
+            return null;
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            _errors.Add($"{_source}: the file is empty");
+            return null;
+        }
+
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            _errors.Add($"{_source}:{stream.Documents[0].RootNode.Start.Line}: the top level must be a mapping of keys (listen:, limits:, ...)");
+            return null;
+        }
+
+        return root;
+    }
+
+    // FLOODGATE_A__B__C=value sets a.b.c; a list of rules is addressed by rule name (FLOODGATE_LIMITS__HOURLY__MAX),
+    // a list of scalars takes a comma-separated value (FLOODGATE_LISTEN__POLICY=127.0.0.1:10040,unix:/run/f.sock).
+    private void ApplyEnvironment(YamlMappingNode root, IDictionary environment)
+    {
+        foreach (var name in environment.Keys.OfType<string>().Where(k => k.StartsWith(EnvironmentPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            if (name == "FLOODGATE_CONFIG")
+            {
+                continue;
+            }
+
+            var value = environment[name] as string ?? "";
+            var path = name[EnvironmentPrefix.Length..].ToLowerInvariant().Split("__");
+            YamlNode node = root;
+            for (var i = 0; i < path.Length; i++)
+            {
+                var last = i == path.Length - 1;
+                switch (node)
+                {
+                    case YamlMappingNode map:
+                        var key = new YamlScalarNode(path[i]);
+                        if (last)
+                        {
+                            var existing = map.Children.TryGetValue(key, out var old) ? old : null;
+                            map.Children[key] = existing is YamlSequenceNode
+                                ? new YamlSequenceNode(value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v => new YamlScalarNode(v)))
+                                : new YamlScalarNode(value);
+                        }
+                        else if (!map.Children.TryGetValue(key, out var child))
+                        {
+                            child = new YamlMappingNode();
+                            map.Children[key] = child;
+                            node = child;
+                        }
+                        else
+                        {
+                            node = child;
+                        }
+
+                        break;
+                    case YamlSequenceNode seq:
+                        var item = seq.Children.OfType<YamlMappingNode>().FirstOrDefault(m =>
+                            m.Children.TryGetValue(new YamlScalarNode("name"), out var n) && n is YamlScalarNode s
+                            && string.Equals(s.Value, path[i], StringComparison.OrdinalIgnoreCase));
+                        if (item is null || last)
+                        {
+                            _errors.Add($"{name}: there is no limit named '{path[i]}' to override");
+                            i = path.Length;
+                            break;
+                        }
+
+                        node = item;
+                        break;
+                    default:
+                        _errors.Add($"{name}: '{string.Join('.', path[..i])}' is a single value, not a section");
+                        i = path.Length;
+                        break;
+                }
+            }
+        }
+    }
+
+    private FloodgateOptions? Build(YamlMappingNode root)
+    {
+        CheckKeys(root, "", TopKeys);
+
+        var endpoints = new List<ListenEndpoint>();
+        if (Section(root, "listen") is { } listen)
+        {
+            CheckKeys(listen, "listen.", ["policy"]);
+            foreach (var (text, node) in Strings(listen, "listen.policy"))
+            {
+                if (ListenEndpoint.TryParse(text, out var ep, out var error))
+                {
+                    endpoints.Add(ep!);
+                }
+                else
+                {
+                    Error(node, "listen.policy", error!);
+                }
+            }
+        }
+
+        var fallback = FallbackIdentity.Sender;
+        if (Section(root, "identity") is { } identity)
+        {
+            CheckKeys(identity, "identity.", ["account", "fallback"]);
+            Enum(identity, "account", "identity.account", ["sasl_username"], _ => 0, 0);
+            fallback = Enum(identity, "fallback", "identity.fallback", ["sender", "client_ip", "none"],
+                v => v switch { "sender" => FallbackIdentity.Sender, "client_ip" => FallbackIdentity.ClientIp, _ => FallbackIdentity.None },
+                FallbackIdentity.Sender);
+        }
+
+        var overrides = ReadOverrides(root);
+        var rules = ReadRules(root, overrides);
+        foreach (var (key, rule, node) in overrides.SelectMany(o => o.Value.Select(r => (o.Key, r.Key, r.Value.Node))))
+        {
+            if (!rules.Any(r => r.Name == rule))
+            {
+                Error(node, $"overrides.{key}.{rule}", $"there is no limit named '{rule}'");
+            }
+        }
+
+        var exempt = Strings(root, "exempt").Select(x => x.Text).ToList();
+        var suspended = Enum(root, "suspended_action", "suspended_action", ["hold", "defer", "reject"],
+            v => v switch { "defer" => Verdict.Defer, "reject" => Verdict.Reject, _ => Verdict.Hold }, Verdict.Hold);
+        var failMode = Enum(root, "fail_mode", "fail_mode", ["open", "closed"], v => v == "closed" ? FailMode.Closed : FailMode.Open, FailMode.Open);
+        var policy = ReadPolicy(root);
+
+        var decisions = "stdout";
+        if (Section(root, "log") is { } log)
+        {
+            CheckKeys(log, "log.", ["decisions"]);
+            decisions = Scalar(log, "decisions", "log.decisions")?.Value ?? "stdout";
+        }
+
+        if (_errors.Count > 0)
+        {
+            return null;
+        }
+
+        return new FloodgateOptions
+        {
+            PolicyEndpoints = endpoints,
+            Rules = new RuleSet(rules, fallback, suspended, exempt),
+            FailMode = failMode,
+            Policy = policy,
+            DecisionLog = decisions,
+        };
+    }
+
+    private Dictionary<string, Dictionary<string, (long Max, YamlNode Node)>> ReadOverrides(YamlMappingNode root)
+    {
+        var result = new Dictionary<string, Dictionary<string, (long, YamlNode)>>(StringComparer.OrdinalIgnoreCase);
+        if (Section(root, "overrides") is not { } section)
+        {
+            return result;
+        }
+
+        foreach (var (keyNode, valueNode) in section.Children)
+        {
+            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            if (valueNode is not YamlMappingNode perRule)
+            {
+                Error(valueNode, $"overrides.{key}", "must map rule names to limits, for example { hourly: 5000 }");
+                continue;
+            }
+
+            var limits = new Dictionary<string, (long, YamlNode)>(StringComparer.Ordinal);
+            foreach (var (ruleNode, maxNode) in perRule.Children)
+            {
+                var rule = ((YamlScalarNode)ruleNode).Value ?? "";
+                if (ParseCount(maxNode, $"overrides.{key}.{rule}") is { } max)
+                {
+                    limits[rule] = (max, ruleNode);
+                }
+            }
+
+            result[key] = limits;
+        }
+
+        return result;
+    }
+
+    private List<LimitRule> ReadRules(YamlMappingNode root, Dictionary<string, Dictionary<string, (long Max, YamlNode Node)>> overrides)
+    {
+        var rules = new List<LimitRule>();
+        if (!root.Children.TryGetValue(new YamlScalarNode("limits"), out var node) || node is YamlScalarNode { Value: null or "" })
+        {
+            return rules;
+        }
+
+        if (node is not YamlSequenceNode list)
+        {
+            Error(node, "limits", "must be a list of rules, each { name, scope, unit, max, per, action }");
+            return rules;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < list.Children.Count; i++)
+        {
+            var path = $"limits[{i}]";
+            if (list.Children[i] is not YamlMappingNode item)
+            {
+                Error(list.Children[i], path, "must be a mapping { name, scope, unit, max, per, action }");
+                continue;
+            }
+
+            CheckKeys(item, path + ".", RuleKeys);
+            var name = Scalar(item, "name", path + ".name", required: true)?.Value;
+            if (name is not null)
+            {
+                path = $"limits[{i}] ({name})";
+                if (!names.Add(name))
+                {
+                    Error(item, path + ".name", $"the name '{name}' is used by an earlier limit; names must be unique");
+                }
+            }
+
+            var scope = Enum(item, "scope", path + ".scope", ["account", "sender", "sender_domain", "client_ip"],
+                v => v switch { "sender" => Scope.Sender, "sender_domain" => Scope.SenderDomain, "client_ip" => Scope.ClientIp, _ => Scope.Account },
+                Scope.Account, required: true);
+            var unit = Enum(item, "unit", path + ".unit", ["messages", "recipients"],
+                v => v == "recipients" ? LimitUnit.Recipients : LimitUnit.Messages, LimitUnit.Messages, required: true);
+            var action = Enum(item, "action", path + ".action", ["defer", "hold", "reject", "suspend"],
+                v => v switch { "hold" => LimitAction.Hold, "reject" => LimitAction.Reject, "suspend" => LimitAction.Suspend, _ => LimitAction.Defer },
+                LimitAction.Defer, required: true);
+            var max = Scalar(item, "max", path + ".max", required: true) is { } maxNode ? ParseCount(maxNode, path + ".max") : null;
+            TimeSpan window = default;
+            if (Scalar(item, "per", path + ".per", required: true) is { } perNode && !Durations.TryParse(perNode.Value ?? "", out window))
+            {
+                Error(perNode, path + ".per", $"'{perNode.Value}' is not a duration: write a whole number and s, m, h or d (30s, 5m, 1h, 24h, 7d)");
+            }
+
+            if (name is null || max is null || window == default)
+            {
+                continue;
+            }
+
+            var ruleOverrides = overrides
+                .Where(o => o.Value.ContainsKey(name))
+                .ToDictionary(o => o.Key, o => o.Value[name].Max, StringComparer.OrdinalIgnoreCase);
+            rules.Add(new LimitRule(name, scope, unit, max.Value, window, action, ruleOverrides));
+        }
+
+        return rules;
+    }
+
+    private PolicyOptions ReadPolicy(YamlMappingNode root)
+    {
+        var policy = new PolicyOptions();
+        if (Section(root, "policy") is not { } section)
+        {
+            return policy;
+        }
+
+        CheckKeys(section, "policy.", PolicyKeys);
+        if (Scalar(section, "max_request_bytes", "policy.max_request_bytes") is { } n1 && ParseCount(n1, "policy.max_request_bytes", 1024, 16 * 1024 * 1024) is { } maxBytes)
+        {
+            policy = policy with { MaxRequestBytes = (int)maxBytes };
+        }
+
+        if (Scalar(section, "max_attributes", "policy.max_attributes") is { } n2 && ParseCount(n2, "policy.max_attributes", 8, 100_000) is { } maxAttrs)
+        {
+            policy = policy with { MaxAttributes = (int)maxAttrs };
+        }
+
+        if (Scalar(section, "max_connections", "policy.max_connections") is { } n3 && ParseCount(n3, "policy.max_connections", 1, 1_000_000) is { } maxConns)
+        {
+            policy = policy with { MaxConnections = (int)maxConns };
+        }
+
+        if (Scalar(section, "idle_timeout", "policy.idle_timeout") is { } n4)
+        {
+            if (Durations.TryParse(n4.Value ?? "", out var idle))
+            {
+                policy = policy with { IdleTimeout = idle };
+            }
+            else
+            {
+                Error(n4, "policy.idle_timeout", $"'{n4.Value}' is not a duration (30s, 5m, 1h)");
+            }
+        }
+
+        if (Scalar(section, "socket_mode", "policy.socket_mode") is { } n5)
+        {
+            try
+            {
+                var mode = Convert.ToInt32(n5.Value, 8);
+                if (mode is < 0 or > 0b111_111_111)
+                {
+                    throw new FormatException();
+                }
+
+                policy = policy with { SocketMode = (UnixFileMode)mode };
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+            {
+                Error(n5, "policy.socket_mode", $"'{n5.Value}' is not an octal file mode such as \"0660\" (quote it in YAML)");
+            }
+        }
+
+        if (Section(section, "answers") is { } answers)
+        {
+            CheckKeys(answers, "policy.answers.", ["defer", "hold", "reject"]);
+            policy = policy with
+            {
+                DeferText = AnswerText(answers, "defer", '4') ?? policy.DeferText,
+                HoldText = AnswerText(answers, "hold", null) ?? policy.HoldText,
+                RejectText = AnswerText(answers, "reject", '5') ?? policy.RejectText,
+            };
+        }
+
+        return policy;
+    }
+
+    private string? AnswerText(YamlMappingNode answers, string key, char? statusClass)
+    {
+        if (Scalar(answers, key, "policy.answers." + key) is not { } node)
+        {
+            return null;
+        }
+
+        var text = node.Value ?? "";
+        if (text.Length == 0 || text.Length > 400 || text.Any(char.IsControl))
+        {
+            Error(node, "policy.answers." + key, "must be one line of 1 to 400 printable characters");
+            return null;
+        }
+
+        // Postfix takes a leading RFC 3463 code (4.7.1) as the reply's enhanced status; its class must match the verdict.
+        if (statusClass is not null && text.Length > 5 && char.IsDigit(text[0]) && text[1] == '.' && text[0] != statusClass)
+        {
+            Error(node, "policy.answers." + key, $"starts with status {text.Split(' ')[0]}, but a {key} answer's status must start with {statusClass}");
+            return null;
+        }
+
+        return text;
+    }
+
+    private void CheckKeys(YamlMappingNode map, string prefix, string[] known)
+    {
+        foreach (var key in map.Children.Keys)
+        {
+            var name = (key as YamlScalarNode)?.Value ?? "";
+            if (!known.Contains(name))
+            {
+                var hint = known.FirstOrDefault(k => Near(k, name));
+                Error(key, prefix + name, "is not a known key" + (hint is null ? $" (known here: {string.Join(", ", known)})" : $"; did you mean '{hint}'?"));
+            }
+        }
+    }
+
+    private YamlMappingNode? Section(YamlMappingNode map, string key)
+    {
+        if (!map.Children.TryGetValue(new YamlScalarNode(key), out var node) || node is YamlScalarNode { Value: null or "" })
+        {
+            return null;
+        }
+
+        if (node is YamlMappingNode section)
+        {
+            return section;
+        }
+
+        Error(node, key, "must be a section of keys");
+        return null;
+    }
+
+    private YamlScalarNode? Scalar(YamlMappingNode map, string key, string path, bool required = false)
+    {
+        if (!map.Children.TryGetValue(new YamlScalarNode(key), out var node))
+        {
+            if (required)
+            {
+                Error(map, path, "is missing");
+            }
+
+            return null;
+        }
+
+        if (node is YamlScalarNode scalar && !string.IsNullOrEmpty(scalar.Value))
+        {
+            return scalar;
+        }
+
+        Error(node, path, node is YamlScalarNode ? "is empty" : "must be a single value");
+        return null;
+    }
+
+    private List<(string Text, YamlNode Node)> Strings(YamlMappingNode map, string path)
+    {
+        var key = path[(path.LastIndexOf('.') + 1)..];
+        if (!map.Children.TryGetValue(new YamlScalarNode(key), out var node) || node is YamlScalarNode { Value: null or "" })
+        {
+            return [];
+        }
+
+        if (node is YamlScalarNode one)
+        {
+            return [(one.Value!, one)];
+        }
+
+        if (node is not YamlSequenceNode list)
+        {
+            Error(node, path, "must be a list of values");
+            return [];
+        }
+
+        var result = new List<(string, YamlNode)>();
+        foreach (var item in list.Children)
+        {
+            if (item is YamlScalarNode { Value: { Length: > 0 } v })
+            {
+                result.Add((v, item));
+            }
+            else
+            {
+                Error(item, path, "each entry must be a single non-empty value");
+            }
+        }
+
+        return result;
+    }
+
+    private T Enum<T>(YamlMappingNode map, string key, string path, string[] allowed, Func<string, T> convert, T fallback, bool required = false)
+    {
+        if (Scalar(map, key, path, required) is not { } node)
+        {
+            return fallback;
+        }
+
+        var value = node.Value!.ToLowerInvariant();
+        if (allowed.Contains(value))
+        {
+            return convert(value);
+        }
+
+        Error(node, path, $"'{node.Value}' is not one of: {string.Join(", ", allowed)}");
+        return fallback;
+    }
+
+    private long? ParseCount(YamlNode node, string path, long min = 0, long max = 1_000_000_000)
+    {
+        var text = (node as YamlScalarNode)?.Value;
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max)
+        {
+            return n;
+        }
+
+        Error(node, path, $"'{text}' is not a whole number from {min} to {max}");
+        return null;
+    }
+
+    private void Error(YamlNode node, string path, string message)
+    {
+        // Nodes made from environment overrides have no position in the file.
+        var where = node.Start.Line > 0 ? $"{_source}:{node.Start.Line}:{node.Start.Column}" : $"{_source} (environment)";
+        _errors.Add($"{where}: {path}: {message}");
+    }
+
+    private static bool Near(string a, string b)
+    {
+        if (Math.Abs(a.Length - b.Length) > 2)
+        {
+            return false;
+        }
+
+        var d = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var prev = d[0];
+            d[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var temp = d[j];
+                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), prev + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1));
+                prev = temp;
+            }
+        }
+
+        return d[b.Length] <= 2;
+    }
+}

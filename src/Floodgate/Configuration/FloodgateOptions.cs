@@ -1,0 +1,21 @@
+using Floodgate.Engine;
+
+namespace Floodgate.Configuration;
+
+/// <summary>The whole validated configuration of one Floodgate process.</summary>
+public sealed record FloodgateOptions
+{
+    public required IReadOnlyList<ListenEndpoint> PolicyEndpoints { get; init; }
+
+    public required RuleSet Rules { get; init; }
+
+    public FailMode FailMode { get; init; } = FailMode.Open;
+
+    public PolicyOptions Policy { get; init; } = new();
+
+    /// <summary>Where decision lines go: "stdout", "none" or a file path.</summary>
+    public string DecisionLog { get; init; } = "stdout";
+
+    /// <summary>Where the configuration came from, for log lines.</summary>
+    public string Source { get; init; } = "embedded default";
+}

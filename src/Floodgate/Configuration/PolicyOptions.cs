@@ -1,0 +1,22 @@
+namespace Floodgate.Configuration;
+
+/// <summary>Bounds and answers of the Postfix policy listener.</summary>
+public sealed record PolicyOptions
+{
+    public int MaxRequestBytes { get; init; } = 64 * 1024;
+
+    public int MaxAttributes { get; init; } = 256;
+
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public int MaxConnections { get; init; } = 1000;
+
+    /// <summary>Unix socket permission bits.</summary>
+    public UnixFileMode SocketMode { get; init; } = (UnixFileMode)0b110_110_110;
+
+    public string DeferText { get; init; } = "4.7.1 Sending limit reached for {identity}; please try again later";
+
+    public string HoldText { get; init; } = "Floodgate: {identity} over limit {rule}";
+
+    public string RejectText { get; init; } = "5.7.1 Sending limit reached for {identity}; message not accepted";
+}

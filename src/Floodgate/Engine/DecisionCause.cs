@@ -1,0 +1,17 @@
+namespace Floodgate.Engine;
+
+/// <summary>Why the engine answered what it did.</summary>
+public enum DecisionCause
+{
+    /// <summary>Every limit had room; the message was counted (or, at check stage, would fit).</summary>
+    WithinLimits,
+
+    /// <summary>The account is exempt from limits; nothing was counted.</summary>
+    Exempt,
+
+    /// <summary>A limit would have been exceeded; nothing was counted.</summary>
+    LimitExceeded,
+
+    /// <summary>The identity was already suspended; nothing was counted.</summary>
+    Suspended,
+}

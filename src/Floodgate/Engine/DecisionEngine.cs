@@ -1,0 +1,144 @@
+using System.Buffers;
+
+namespace Floodgate.Engine;
+
+/// <summary>Decides accept, defer, hold or reject for every submission from its identities' counters, state and rules.</summary>
+/// <remarks>Pure logic: no sockets, no files; time comes with the submission, which listeners stamp from a TimeProvider.</remarks>
+public sealed class DecisionEngine
+{
+    private readonly ICounterStore _counters;
+    private readonly IAccountStore _accounts;
+
+    public DecisionEngine(RuleSet rules, ICounterStore counters, IAccountStore accounts)
+    {
+        Rules = rules;
+        _counters = counters;
+        _accounts = accounts;
+    }
+
+    public RuleSet Rules { get; }
+
+    /// <summary>
+    /// Decides one submission. At <see cref="DecisionStage.Count"/> an accepted message is counted against every rule
+    /// that applies; a refused one is counted nowhere. <paramref name="counts"/>, when given (one slot per rule), receives
+    /// each rule's counter after the decision, or -1 where the rule did not apply.
+    /// </summary>
+    public async ValueTask<Decision> DecideAsync(Submission submission, DecisionStage stage, long[]? counts = null)
+    {
+        var keys = IdentityKeys.Of(submission, Rules.Fallback);
+        counts?.AsSpan().Fill(-1);
+        if (Rules.IsExempt(keys.Account))
+        {
+            return new Decision(Verdict.Accept, DecisionCause.Exempt);
+        }
+
+        var suspension = await _accounts.FindSuspensionAsync(keys);
+        if (suspension is not null)
+        {
+            return new Decision(Rules.SuspendedVerdict, DecisionCause.Suspended,
+                Rule: FindRule(suspension.Rule), Identity: suspension.Identity, Suspension: suspension);
+        }
+
+        var rules = Rules.Rules;
+        var charges = ArrayPool<CounterCharge>.Shared.Rent(rules.Count);
+        var current = ArrayPool<long>.Shared.Rent(rules.Count);
+        try
+        {
+            var n = 0;
+            for (var i = 0; i < rules.Count; i++)
+            {
+                var rule = rules[i];
+                var key = keys[rule.Scope];
+                if (key is null)
+                {
+                    continue;
+                }
+
+                // At check stage the message's size is unknown: a limit is enforced only once it has no room at all.
+                var units = stage == DecisionStage.Check ? 1 : rule.UnitsOf(submission.RecipientCount);
+                charges[n++] = new CounterCharge(rule, key, units, rule.MaxFor(key));
+            }
+
+            var commit = stage == DecisionStage.Count;
+            var fits = await _counters.ChargeAsync(charges.AsMemory(0, n), current.AsMemory(0, n), submission.Time, commit);
+            if (counts is not null)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    counts[charges[i].Rule.Index] = current[i] + (fits && commit ? charges[i].Units : 0);
+                }
+            }
+
+            if (fits)
+            {
+                return new Decision(Verdict.Accept, DecisionCause.WithinLimits);
+            }
+
+            return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), submission.Time);
+        }
+        finally
+        {
+            ArrayPool<CounterCharge>.Shared.Return(charges, clearArray: true);
+            ArrayPool<long>.Shared.Return(current);
+        }
+    }
+
+    private ValueTask<Decision> RefuseAsync(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, DateTimeOffset now)
+    {
+        int decisive = -1, suspending = -1;
+        var verdict = Verdict.Accept;
+        for (var i = 0; i < charges.Length; i++)
+        {
+            var charge = charges[i];
+            if (current[i] + charge.Units <= charge.Max)
+            {
+                continue;
+            }
+
+            var v = Rules.VerdictOf(charge.Rule.Action);
+            if (v > verdict)
+            {
+                verdict = v;
+                decisive = i;
+            }
+
+            if (charge.Rule.Action == LimitAction.Suspend && suspending < 0)
+            {
+                suspending = i;
+            }
+        }
+
+        var c = charges[decisive];
+        var decision = new Decision(verdict, DecisionCause.LimitExceeded, c.Rule, new Identity(c.Rule.Scope, c.Key),
+            current[decisive], c.Units, c.Max);
+        if (suspending < 0)
+        {
+            return ValueTask.FromResult(decision);
+        }
+
+        var s = charges[suspending];
+        var suspension = new Suspension(new Identity(s.Rule.Scope, s.Key), now, s.Rule.Name,
+            $"over limit {s.Rule.Name}: {current[suspending]} of {s.Max} {ScopeNames.Of(s.Rule.Unit)} per {Durations.Format(s.Rule.Window)} used, next message adds {s.Units}",
+            "floodgate");
+        return SuspendAsync(decision, suspension);
+    }
+
+    private async ValueTask<Decision> SuspendAsync(Decision decision, Suspension suspension)
+    {
+        var newly = await _accounts.SuspendAsync(suspension);
+        return decision with { NewlySuspended = newly, Suspension = suspension };
+    }
+
+    private LimitRule? FindRule(string? name)
+    {
+        foreach (var rule in Rules.Rules)
+        {
+            if (rule.Name == name)
+            {
+                return rule;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,52 @@
+namespace Floodgate.Engine;
+
+/// <summary>The normalised key of a submission in each scope; null where the submission has none.</summary>
+public readonly struct IdentityKeys
+{
+    public IdentityKeys(string? account, string? sender, string? senderDomain, string? clientIp)
+    {
+        Account = account;
+        Sender = sender;
+        SenderDomain = senderDomain;
+        ClientIp = clientIp;
+    }
+
+    public string? Account { get; }
+
+    public string? Sender { get; }
+
+    public string? SenderDomain { get; }
+
+    public string? ClientIp { get; }
+
+    public string? this[Scope scope] => scope switch
+    {
+        Scope.Account => Account,
+        Scope.Sender => Sender,
+        Scope.SenderDomain => SenderDomain,
+        _ => ClientIp,
+    };
+
+    /// <summary>Derives the keys of a submission: logins and addresses lower-cased, the account by the fallback chain.</summary>
+    public static IdentityKeys Of(in Submission submission, FallbackIdentity fallback)
+    {
+        var sender = string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender.ToLowerInvariant();
+        string? domain = null;
+        if (sender is not null)
+        {
+            var at = sender.LastIndexOf('@');
+            domain = at >= 0 && at < sender.Length - 1 ? sender[(at + 1)..] : null;
+        }
+
+        var ip = string.IsNullOrEmpty(submission.ClientAddress) ? null : submission.ClientAddress;
+        var account = !string.IsNullOrEmpty(submission.Account)
+            ? submission.Account.ToLowerInvariant()
+            : fallback switch
+            {
+                FallbackIdentity.Sender => sender ?? ip,
+                FallbackIdentity.ClientIp => ip,
+                _ => null,
+            };
+        return new IdentityKeys(account, sender, domain, ip);
+    }
+}

@@ -1,0 +1,79 @@
+namespace Floodgate.Engine;
+
+/// <summary>At most <see cref="Max"/> units of <see cref="Unit"/> per <see cref="Scope"/> identity in any <see cref="Window"/>-long interval.</summary>
+public sealed class LimitRule
+{
+    /// <summary>Slots a window is split into; counts are exact to one slot (see <see cref="SlidingWindow"/>).</summary>
+    public const int SlotsPerWindow = SlidingWindow.Slots - 1;
+
+    private readonly Dictionary<string, long> _overrides;
+    private readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _overrideLookup;
+
+    public LimitRule(string name, Scope scope, LimitUnit unit, long max, TimeSpan window, LimitAction action,
+        IReadOnlyDictionary<string, long>? overrides = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, TimeSpan.FromSeconds(1));
+        Name = name;
+        Scope = scope;
+        Unit = unit;
+        Max = max;
+        Window = window;
+        Action = action;
+        SlotTicks = (window.Ticks + SlotsPerWindow - 1) / SlotsPerWindow;
+        _overrides = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, long>())
+        {
+            _overrides[key.ToLowerInvariant()] = value;
+        }
+
+        _overrideLookup = _overrides.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public string Name { get; }
+
+    public Scope Scope { get; }
+
+    public LimitUnit Unit { get; }
+
+    public long Max { get; }
+
+    public TimeSpan Window { get; }
+
+    public LimitAction Action { get; }
+
+    /// <summary>Length of one counting slot in ticks: the window divided by <see cref="SlotsPerWindow"/>, rounded up.</summary>
+    public long SlotTicks { get; }
+
+    /// <summary>Position of this rule in its rule set (set by <see cref="RuleSet"/>).</summary>
+    public int Index { get; internal set; }
+
+    /// <summary>Position of this rule among the rules of its scope (set by <see cref="RuleSet"/>).</summary>
+    public int ScopeIndex { get; internal set; }
+
+    public IReadOnlyDictionary<string, long> Overrides => _overrides;
+
+    /// <summary>The limit for one identity: its own override, else its domain's, else <see cref="Max"/>.</summary>
+    public long MaxFor(string key)
+    {
+        if (_overrides.Count == 0)
+        {
+            return Max;
+        }
+
+        if (_overrides.TryGetValue(key, out var max))
+        {
+            return max;
+        }
+
+        var at = key.LastIndexOf('@');
+        return at >= 0 && _overrideLookup.TryGetValue(key.AsSpan(at + 1), out max) ? max : Max;
+    }
+
+    /// <summary>Units one message adds to this rule's counter.</summary>
+    public long UnitsOf(int recipientCount) => Unit == LimitUnit.Messages ? 1 : Math.Max(recipientCount, 0);
+
+    public override string ToString() =>
+        $"{Name} ({ScopeNames.Of(Scope)}, {Max} {ScopeNames.Of(Unit)} per {Durations.Format(Window)}, {ScopeNames.Of(Action)})";
+}

@@ -1,0 +1,67 @@
+namespace Floodgate.Engine;
+
+/// <summary>Everything the engine decides by: limit rules, exemptions, the identity fallback and the suspended verdict.</summary>
+public sealed class RuleSet
+{
+    private readonly HashSet<string> _exempt;
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _exemptLookup;
+    private readonly int[] _rulesPerScope = new int[4];
+
+    public RuleSet(IReadOnlyList<LimitRule> rules, FallbackIdentity fallback = FallbackIdentity.Sender,
+        Verdict suspendedVerdict = Verdict.Hold, IEnumerable<string>? exempt = null)
+    {
+        if (suspendedVerdict == Verdict.Accept)
+        {
+            throw new ArgumentException("A suspended account cannot be answered accept.", nameof(suspendedVerdict));
+        }
+
+        Rules = rules;
+        Fallback = fallback;
+        SuspendedVerdict = suspendedVerdict;
+        for (var i = 0; i < rules.Count; i++)
+        {
+            rules[i].Index = i;
+            rules[i].ScopeIndex = _rulesPerScope[(int)rules[i].Scope]++;
+        }
+
+        _exempt = new HashSet<string>((exempt ?? []).Select(e => e.ToLowerInvariant()), StringComparer.Ordinal);
+        _exemptLookup = _exempt.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public IReadOnlyList<LimitRule> Rules { get; }
+
+    public FallbackIdentity Fallback { get; }
+
+    public Verdict SuspendedVerdict { get; }
+
+    public IReadOnlyCollection<string> Exempt => _exempt;
+
+    /// <summary>How many rules count by <paramref name="scope"/>.</summary>
+    public int RulesIn(Scope scope) => _rulesPerScope[(int)scope];
+
+    /// <summary>True when the account, or its domain, is listed as exempt from every limit.</summary>
+    public bool IsExempt(string? account)
+    {
+        if (account is null || _exempt.Count == 0)
+        {
+            return false;
+        }
+
+        if (_exempt.Contains(account))
+        {
+            return true;
+        }
+
+        var at = account.LastIndexOf('@');
+        return at >= 0 && _exemptLookup.Contains(account.AsSpan(at + 1));
+    }
+
+    /// <summary>The verdict a limit action stands for.</summary>
+    public Verdict VerdictOf(LimitAction action) => action switch
+    {
+        LimitAction.Defer => Verdict.Defer,
+        LimitAction.Hold => Verdict.Hold,
+        LimitAction.Reject => Verdict.Reject,
+        _ => SuspendedVerdict,
+    };
+}

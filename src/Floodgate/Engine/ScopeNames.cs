@@ -1,0 +1,34 @@
+namespace Floodgate.Engine;
+
+/// <summary>The configuration and log names of scopes, units, actions and verdicts.</summary>
+public static class ScopeNames
+{
+    public static string Of(Scope scope) => scope switch
+    {
+        Scope.Account => "account",
+        Scope.Sender => "sender",
+        Scope.SenderDomain => "sender_domain",
+        Scope.ClientIp => "client_ip",
+        _ => throw new ArgumentOutOfRangeException(nameof(scope)),
+    };
+
+    public static string Of(Verdict verdict) => verdict switch
+    {
+        Verdict.Accept => "accept",
+        Verdict.Defer => "defer",
+        Verdict.Hold => "hold",
+        Verdict.Reject => "reject",
+        _ => throw new ArgumentOutOfRangeException(nameof(verdict)),
+    };
+
+    public static string Of(LimitUnit unit) => unit == LimitUnit.Messages ? "messages" : "recipients";
+
+    public static string Of(LimitAction action) => action switch
+    {
+        LimitAction.Defer => "defer",
+        LimitAction.Hold => "hold",
+        LimitAction.Reject => "reject",
+        LimitAction.Suspend => "suspend",
+        _ => throw new ArgumentOutOfRangeException(nameof(action)),
+    };
+}

@@ -1,0 +1,254 @@
+using System.Buffers;
+using System.Text;
+using Floodgate.Engine;
+
+namespace Floodgate.Hosting;
+
+/// <summary>
+/// One logfmt line per decision (Spamhaus: log the authenticated account of every message), formatted straight into
+/// a shared UTF-8 buffer and written by a background loop, so a busy listener neither allocates nor waits on the disk.
+/// </summary>
+public sealed class DecisionLog : IAsyncDisposable
+{
+    private const int FlushBytes = 64 * 1024;
+    private const int MaxPendingBytes = 8 * 1024 * 1024;
+
+    private readonly Stream? _stream;
+    private readonly bool _ownsStream;
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task? _writer;
+    private ArrayBufferWriter<byte> _pending = new(FlushBytes * 2);
+    private ArrayBufferWriter<byte> _spare = new(FlushBytes * 2);
+    private long _dropped;
+
+    private DecisionLog(Stream? stream, bool ownsStream)
+    {
+        _stream = stream;
+        _ownsStream = ownsStream;
+        if (stream is not null)
+        {
+            _writer = Task.Run(WriteLoopAsync);
+        }
+    }
+
+    /// <summary>Opens "stdout", "none" or a file path (appended to).</summary>
+    public static DecisionLog Open(string target) => target switch
+    {
+        "none" => new DecisionLog(null, false),
+        "stdout" => new DecisionLog(Console.OpenStandardOutput(), false),
+        _ => new DecisionLog(new FileStream(target, FileMode.Append, FileAccess.Write, FileShare.Read), true),
+    };
+
+    /// <summary>A log writing to a stream the caller owns (tests).</summary>
+    public static DecisionLog To(Stream stream) => new(stream, false);
+
+    /// <summary>Lines not written because the output could not keep up.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public void Write(string listener, in Submission submission, in Decision decision, ReadOnlySpan<long> counts,
+        RuleSet rules, string state, string action)
+    {
+        if (_stream is null)
+        {
+            return;
+        }
+
+        var budget = 256 + (rules.Rules.Count * 64)
+            + (3 * ((submission.Account?.Length ?? 0) + (submission.Sender?.Length ?? 0) + (submission.ClientAddress?.Length ?? 0) + action.Length))
+            + (decision.Verdict == Verdict.Accept ? 0 : 3 * 512);
+        lock (_lock)
+        {
+            if (_pending.WrittenCount > MaxPendingBytes)
+            {
+                _dropped++;
+                return;
+            }
+
+            var line = new LineWriter(_pending.GetSpan(budget));
+            line.Raw(submission.Time.UtcDateTime, listener);
+            line.Field(" verdict=", ScopeNames.Of(decision.Verdict));
+            line.Field(" rule=", decision.Rule?.Name ?? "-");
+            line.Field(" account=", submission.Account ?? "-");
+            line.Field(" sender=", submission.Sender is null ? "-" : submission.Sender.Length == 0 ? "<>" : submission.Sender);
+            line.Number(" rcpts=", submission.RecipientCount);
+            line.Number(" size=", submission.Size);
+            line.Field(" client=", submission.ClientAddress ?? "-");
+            line.Field(" state=", state);
+            line.Counters(rules, counts);
+            if (decision.Verdict != Verdict.Accept || decision.Cause == DecisionCause.Exempt)
+            {
+                line.Field(" cause=", CauseName(decision.Cause));
+                line.Field(" reason=", decision.Reason);
+                line.Field(" action=", action);
+            }
+
+            line.End();
+            _pending.Advance(line.Length);
+            if (_pending.WrittenCount >= FlushBytes)
+            {
+                _signal.Release();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_writer is not null)
+        {
+            await _writer;
+        }
+
+        if (_ownsStream && _stream is not null)
+        {
+            await _stream.DisposeAsync();
+        }
+
+        _stop.Dispose();
+        _signal.Dispose();
+    }
+
+    private static string CauseName(DecisionCause cause) => cause switch
+    {
+        DecisionCause.Exempt => "exempt",
+        DecisionCause.LimitExceeded => "limit",
+        DecisionCause.Suspended => "suspended",
+        _ => "within_limits",
+    };
+
+    private async Task WriteLoopAsync()
+    {
+        var stopping = false;
+        while (true)
+        {
+            try
+            {
+                await _signal.WaitAsync(TimeSpan.FromMilliseconds(200), _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                stopping = true;
+            }
+
+            ArrayBufferWriter<byte> full;
+            long dropped;
+            lock (_lock)
+            {
+                full = _pending;
+                _pending = _spare;
+                _spare = full;
+                dropped = _dropped;
+            }
+
+            try
+            {
+                if (full.WrittenCount > 0)
+                {
+                    await _stream!.WriteAsync(full.WrittenMemory);
+                    await _stream.FlushAsync();
+                }
+            }
+            catch (IOException)
+            {
+                // stdout closed or disk full: decisions go on; the lines are lost, which Dropped counts.
+                Interlocked.Add(ref _dropped, 1);
+            }
+
+            full.ResetWrittenCount();
+            if (dropped > 0 && stopping)
+            {
+                var note = Encoding.UTF8.GetBytes($"decision-log dropped={dropped} (output too slow)\n");
+                await _stream!.WriteAsync(note);
+            }
+
+            if (stopping)
+            {
+                return;
+            }
+        }
+    }
+
+    private ref struct LineWriter(Span<byte> span)
+    {
+        private readonly Span<byte> _span = span;
+
+        public int Length { get; private set; }
+
+        public void Raw(DateTime time, string listener)
+        {
+            time.TryFormat(_span, out var n, "yyyy-MM-ddTHH:mm:ss.fffZ");
+            Length = n;
+            Append(" decision listener=");
+            Append(listener);
+        }
+
+        public void Field(string name, string value)
+        {
+            Append(name);
+            var quote = value.Length == 0 || value.AsSpan().IndexOfAny(" \"=\\") >= 0;
+            if (!quote)
+            {
+                Append(value);
+                return;
+            }
+
+            _span[Length++] = (byte)'"';
+            foreach (var c in value)
+            {
+                if (c is '"' or '\\')
+                {
+                    _span[Length++] = (byte)'\\';
+                }
+
+                Length += Encoding.UTF8.GetBytes([c < ' ' ? '?' : c], _span[Length..]);
+            }
+
+            _span[Length++] = (byte)'"';
+        }
+
+        public void Number(string name, long value)
+        {
+            Append(name);
+            value.TryFormat(_span[Length..], out var n);
+            Length += n;
+        }
+
+        public void Counters(RuleSet rules, ReadOnlySpan<long> counts)
+        {
+            Append(" counters=");
+            var any = false;
+            for (var i = 0; i < rules.Rules.Count && i < counts.Length; i++)
+            {
+                if (counts[i] < 0)
+                {
+                    continue;
+                }
+
+                if (any)
+                {
+                    _span[Length++] = (byte)',';
+                }
+
+                any = true;
+                Append(rules.Rules[i].Name);
+                _span[Length++] = (byte)':';
+                counts[i].TryFormat(_span[Length..], out var n);
+                Length += n;
+                _span[Length++] = (byte)'/';
+                rules.Rules[i].Max.TryFormat(_span[Length..], out n);
+                Length += n;
+            }
+
+            if (!any)
+            {
+                _span[Length++] = (byte)'-';
+            }
+        }
+
+        public void End() => _span[Length++] = (byte)'\n';
+
+        private void Append(string text) => Length += Encoding.UTF8.GetBytes(text, _span[Length..]);
+    }
+}

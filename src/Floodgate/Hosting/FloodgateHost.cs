@@ -1,0 +1,108 @@
+using Floodgate.Configuration;
+using Floodgate.Engine;
+using Floodgate.Storage;
+using Microsoft.AspNetCore.Connections;
+
+namespace Floodgate.Hosting;
+
+/// <summary>Builds the one process: the engine and its stores, and a Kestrel listener per configured endpoint.</summary>
+public static class FloodgateHost
+{
+    /// <summary>Creates the host; <paramref name="time"/> replaces the system clock in tests.</summary>
+    public static WebApplication Build(FloodgateOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+
+        // Kestrel would announce the policy ports as "http://..."; Floodgate's own start line names every listener.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        if (logging is null)
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            logging(builder.Logging);
+        }
+
+        var clock = time ?? TimeProvider.System;
+        var counters = new MemoryCounterStore(options.Rules);
+        var accounts = new MemoryAccountStore();
+        var engine = new DecisionEngine(options.Rules, counters, accounts);
+        var decisionLog = DecisionLog.Open(options.DecisionLog);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(counters);
+        builder.Services.AddSingleton<IAccountStore>(accounts);
+        builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(decisionLog);
+        builder.Services.AddHostedService<CounterSweeper>();
+        builder.Services.AddSingleton<PolicyListeners>();
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var listeners = kestrel.ApplicationServices.GetRequiredService<PolicyListeners>();
+            foreach (var endpoint in options.PolicyEndpoints)
+            {
+                var handler = listeners.Add(endpoint);
+                if (endpoint.UnixPath is { } path)
+                {
+                    PrepareSocketPath(path);
+                    kestrel.ListenUnixSocket(path, l => l.Run(handler.OnConnectedAsync));
+                }
+                else
+                {
+                    kestrel.Listen(endpoint.Tcp!, l => l.Run(handler.OnConnectedAsync));
+                }
+            }
+        });
+
+        var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            foreach (var endpoint in options.PolicyEndpoints.Where(e => e.UnixPath is not null))
+            {
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(endpoint.UnixPath!, options.Policy.SocketMode);
+                }
+            }
+
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Floodgate")
+                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; {Rules} limits: {RuleList}; fail mode {FailMode}",
+                    options.Source, string.Join(", ", options.PolicyEndpoints), options.Rules.Rules.Count,
+                    string.Join("; ", options.Rules.Rules), options.FailMode);
+        });
+        app.Lifetime.ApplicationStopped.Register(() => decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        return app;
+    }
+
+    // Kestrel will not bind over a socket file left by a previous run; a live one means another Floodgate is serving.
+    private static void PrepareSocketPath(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            File.Delete(path);
+            return;
+        }
+
+        throw new ConfigException($"unix:{path}: another process is already serving on this socket");
+    }
+}

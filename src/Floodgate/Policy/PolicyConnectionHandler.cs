@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Floodgate.Configuration;
+using Floodgate.Engine;
+using Floodgate.Hosting;
+using Microsoft.AspNetCore.Connections;
+
+namespace Floodgate.Policy;
+
+/// <summary>
+/// Serves the Postfix policy protocol on one endpoint: persistent connections, one answer per request, requests
+/// pipelined in one read answered in one write. A broken request closes only its own connection.
+/// </summary>
+public sealed partial class PolicyConnectionHandler : ConnectionHandler
+{
+    private readonly DecisionEngine _engine;
+    private readonly PolicyOptions _options;
+    private readonly PolicyAnswers _answers;
+    private readonly DecisionLog _log;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _endpoint;
+    private int _connections;
+
+    public PolicyConnectionHandler(DecisionEngine engine, FloodgateOptions options, DecisionLog log, TimeProvider time,
+        ILogger<PolicyConnectionHandler> logger, string endpoint)
+    {
+        _engine = engine;
+        _options = options.Policy;
+        _answers = new PolicyAnswers(options.Policy, options.FailMode);
+        _log = log;
+        _time = time;
+        _logger = logger;
+        _endpoint = endpoint;
+    }
+
+    /// <summary>Connections open on this endpoint now.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        if (Interlocked.Increment(ref _connections) > _options.MaxConnections)
+        {
+            Interlocked.Decrement(ref _connections);
+            LogTooManyConnections(_endpoint, connection.RemoteEndPoint?.ToString() ?? "local", _options.MaxConnections);
+            connection.Abort();
+            return;
+        }
+
+        try
+        {
+            await ServeAsync(connection);
+        }
+        catch (PolicyProtocolException e)
+        {
+            LogProtocolError(_endpoint, connection.RemoteEndPoint?.ToString() ?? "local", e.Message);
+        }
+        catch (ConnectionResetException)
+        {
+            // Postfix closing its end (smtpd exiting) is the ordinary end of a policy connection.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _connections);
+        }
+    }
+
+    private async Task ServeAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        var parser = new PolicyRequestParser(_options.MaxRequestBytes, _options.MaxAttributes);
+        var request = new PolicyRequest();
+        var session = new MessageMemory();
+        var counts = new long[_engine.Rules.Rules.Count];
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        while (true)
+        {
+            ReadResult read;
+            idle.CancelAfter(_options.IdleTimeout);
+            try
+            {
+                read = await input.ReadAsync(idle.Token);
+            }
+            catch (OperationCanceledException) when (!connection.ConnectionClosed.IsCancellationRequested)
+            {
+                LogIdle(_endpoint, connection.RemoteEndPoint?.ToString() ?? "local", _options.IdleTimeout);
+                return;
+            }
+
+            if (!idle.TryReset())
+            {
+                return;
+            }
+
+            var buffer = read.Buffer;
+            var answered = false;
+            try
+            {
+                while (parser.TryParse(ref buffer, request))
+                {
+                    await AnswerAsync(request, session, counts, output);
+                    answered = true;
+                }
+
+                if (read.IsCompleted && !buffer.IsEmpty)
+                {
+                    throw new PolicyProtocolException($"connection closed in the middle of a request ({buffer.Length} bytes)");
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (answered)
+            {
+                var flush = await output.FlushAsync();
+                if (flush.IsCompleted)
+                {
+                    return;
+                }
+            }
+
+            if (read.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    private async ValueTask AnswerAsync(PolicyRequest request, MessageMemory session, long[] counts, PipeWriter output)
+    {
+        // Postfix may consult the service at DATA and again at END-OF-MESSAGE for one message: count it once.
+        if (session.TryRepeat(request, output))
+        {
+            return;
+        }
+
+        var stage = request.State is ProtocolState.Data or ProtocolState.EndOfMessage ? DecisionStage.Count : DecisionStage.Check;
+        var submission = new Submission(request.SaslUsername, request.Sender, request.RecipientCount, request.Size,
+            request.ClientAddress, _time.GetUtcNow());
+        Decision decision;
+        try
+        {
+            decision = await _engine.DecideAsync(submission, stage, counts);
+        }
+        catch (Exception e)
+        {
+            LogDecisionFailed(e, _endpoint, request.SaslUsername ?? request.Sender ?? "-");
+            output.Write(_answers.Failure);
+            return;
+        }
+
+        var action = decision.Verdict == Verdict.Accept ? "DUNNO" : _answers.ActionFor(decision);
+        _log.Write("policy", submission, decision, counts, _engine.Rules, StateName(request.State), action);
+        if (decision.NewlySuspended)
+        {
+            LogSuspended(decision.Suspension!.Identity.ToString(), decision.Rule?.Name ?? "-", decision.Reason);
+        }
+
+        _answers.Write(output, decision);
+        if (stage == DecisionStage.Count)
+        {
+            session.Remember(request, decision.Verdict == Verdict.Accept ? null : action);
+        }
+    }
+
+    private static string StateName(ProtocolState state) => state switch
+    {
+        ProtocolState.Rcpt => "RCPT",
+        ProtocolState.Data => "DATA",
+        ProtocolState.EndOfMessage => "END-OF-MESSAGE",
+        ProtocolState.Mail => "MAIL",
+        ProtocolState.Connect => "CONNECT",
+        ProtocolState.Helo => "HELO",
+        ProtocolState.Etrn => "ETRN",
+        ProtocolState.Vrfy => "VRFY",
+        _ => "other",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "policy {Endpoint}: closing connection from {Remote}: {Problem}")]
+    private partial void LogProtocolError(string endpoint, string remote, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "policy {Endpoint}: closing idle connection from {Remote} after {Idle}")]
+    private partial void LogIdle(string endpoint, string remote, TimeSpan idle);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "policy {Endpoint}: refusing connection from {Remote}: {Max} connections already open")]
+    private partial void LogTooManyConnections(string endpoint, string remote, int max);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: decision for {Identity} failed; answering the configured fail mode")]
+    private partial void LogDecisionFailed(Exception e, string endpoint, string identity);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SUSPENDED {Identity} by rule {Rule}: {Reason}")]
+    private partial void LogSuspended(string identity, string rule, string reason);
+
+    /// <summary>The last counted message of this connection (one smtpd process handles one message at a time).</summary>
+    private sealed class MessageMemory
+    {
+        private readonly byte[] _instance = new byte[PolicyRequest.MaxInstanceBytes];
+        private int _length = -1;
+        private string? _refusal;
+
+        public bool TryRepeat(PolicyRequest request, PipeWriter output)
+        {
+            if (_length < 0 || request.Instance.IsEmpty || request.State != ProtocolState.EndOfMessage
+                || !request.Instance.SequenceEqual(_instance.AsSpan(0, _length)))
+            {
+                return false;
+            }
+
+            if (_refusal is null)
+            {
+                output.Write(PolicyAttributes.DunnoAnswer);
+            }
+            else
+            {
+                output.Write(System.Text.Encoding.UTF8.GetBytes($"action={_refusal}\n\n"));
+            }
+
+            return true;
+        }
+
+        public void Remember(PolicyRequest request, string? refusal)
+        {
+            request.Instance.CopyTo(_instance);
+            _length = request.Instance.Length;
+            _refusal = refusal;
+        }
+    }
+}

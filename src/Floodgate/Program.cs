@@ -1,0 +1,3 @@
+using Floodgate.Cli;
+
+return await FloodgateCommands.Build().Parse(args).InvokeAsync();

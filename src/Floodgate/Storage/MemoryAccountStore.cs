@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+using Floodgate.Engine;
+
+namespace Floodgate.Storage;
+
+/// <summary>Suspensions in process memory; they last until release or restart.</summary>
+public sealed class MemoryAccountStore : IAccountStore
+{
+    private readonly ConcurrentDictionary<Identity, Suspension> _suspensions = new();
+
+    public ValueTask<Suspension?> FindSuspensionAsync(IdentityKeys keys)
+    {
+        // Most deployments have no suspended identity at all: keep the common path to one volatile read.
+        if (_suspensions.IsEmpty)
+        {
+            return ValueTask.FromResult<Suspension?>(null);
+        }
+
+        for (var scope = Scope.Account; scope <= Scope.ClientIp; scope++)
+        {
+            var key = keys[scope];
+            if (key is not null && _suspensions.TryGetValue(new Identity(scope, key), out var s))
+            {
+                return ValueTask.FromResult<Suspension?>(s);
+            }
+        }
+
+        return ValueTask.FromResult<Suspension?>(null);
+    }
+
+    public ValueTask<bool> SuspendAsync(Suspension suspension) =>
+        ValueTask.FromResult(_suspensions.TryAdd(suspension.Identity, suspension));
+
+    public ValueTask<bool> ReleaseAsync(Identity identity) =>
+        ValueTask.FromResult(_suspensions.TryRemove(identity, out _));
+
+    public ValueTask<IReadOnlyList<Suspension>> ListSuspensionsAsync() =>
+        ValueTask.FromResult<IReadOnlyList<Suspension>>([.. _suspensions.Values.OrderBy(s => s.Since)]);
+}

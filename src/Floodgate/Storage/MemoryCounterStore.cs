@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using Floodgate.Engine;
+
+namespace Floodgate.Storage;
+
+/// <summary>
+/// Window counters in process memory: one entry per active identity and scope, holding one
+/// <see cref="SlidingWindow"/> per rule of that scope; idle entries are reclaimed by <see cref="Sweep"/>.
+/// </summary>
+public sealed class MemoryCounterStore : ICounterStore
+{
+    private readonly RuleSet _rules;
+    private readonly ConcurrentDictionary<string, Entry>[] _entries;
+    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>>[] _lookups;
+
+    public MemoryCounterStore(RuleSet rules)
+    {
+        _rules = rules;
+        _entries = new ConcurrentDictionary<string, Entry>[4];
+        _lookups = new ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>>[4];
+        for (var i = 0; i < 4; i++)
+        {
+            _entries[i] = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
+            _lookups[i] = _entries[i].GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+    }
+
+    /// <summary>Identities with live counters, over all scopes.</summary>
+    public int TrackedIdentities => _entries.Sum(e => e.Count);
+
+    public ValueTask<bool> ChargeAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit) =>
+        ValueTask.FromResult(Charge(charges.Span, counts.Span, now, commit));
+
+    /// <summary>The synchronous check-and-count behind <see cref="ChargeAsync"/>.</summary>
+    public bool Charge(ReadOnlySpan<CounterCharge> charges, Span<long> counts, DateTimeOffset now, bool commit)
+    {
+        var ticks = now.UtcTicks;
+
+        // One entry per scope at most; taking their locks in scope order keeps two decisions from deadlocking.
+        Span<int> firstChargeOfScope = [-1, -1, -1, -1];
+        for (var i = 0; i < charges.Length; i++)
+        {
+            var scope = (int)charges[i].Rule.Scope;
+            if (firstChargeOfScope[scope] < 0)
+            {
+                firstChargeOfScope[scope] = i;
+            }
+        }
+
+        Entry? e0 = null, e1 = null, e2 = null, e3 = null;
+        try
+        {
+            e0 = Acquire(Scope.Account, charges, firstChargeOfScope[0], ticks);
+            e1 = Acquire(Scope.Sender, charges, firstChargeOfScope[1], ticks);
+            e2 = Acquire(Scope.SenderDomain, charges, firstChargeOfScope[2], ticks);
+            e3 = Acquire(Scope.ClientIp, charges, firstChargeOfScope[3], ticks);
+
+            var fits = true;
+            for (var i = 0; i < charges.Length; i++)
+            {
+                var c = charges[i];
+                var entry = EntryOf(c.Rule.Scope, e0, e1, e2, e3);
+                counts[i] = entry.Windows[c.Rule.ScopeIndex].CountAt(ticks / c.Rule.SlotTicks);
+                fits &= counts[i] + c.Units <= c.Max;
+            }
+
+            if (fits && commit)
+            {
+                for (var i = 0; i < charges.Length; i++)
+                {
+                    var c = charges[i];
+                    EntryOf(c.Rule.Scope, e0, e1, e2, e3).Windows[c.Rule.ScopeIndex].Add(ticks / c.Rule.SlotTicks, c.Units);
+                }
+            }
+
+            return fits;
+        }
+        finally
+        {
+            e3?.Lock.Exit();
+            e2?.Lock.Exit();
+            e1?.Lock.Exit();
+            e0?.Lock.Exit();
+        }
+    }
+
+    /// <summary>Removes entries whose every window has emptied by <paramref name="now"/>; returns how many.</summary>
+    public int Sweep(DateTimeOffset now)
+    {
+        var ticks = now.UtcTicks;
+        var removed = 0;
+        for (var scope = 0; scope < 4; scope++)
+        {
+            foreach (var (key, entry) in _entries[scope])
+            {
+                entry.Lock.Enter();
+                try
+                {
+                    if (!entry.IsIdleAt(ticks, _rules, (Scope)scope))
+                    {
+                        continue;
+                    }
+
+                    entry.Removed = true;
+                }
+                finally
+                {
+                    entry.Lock.Exit();
+                }
+
+                if (_entries[scope].TryRemove(new KeyValuePair<string, Entry>(key, entry)))
+                {
+                    removed++;
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    private static Entry EntryOf(Scope scope, Entry? e0, Entry? e1, Entry? e2, Entry? e3) => scope switch
+    {
+        Scope.Account => e0!,
+        Scope.Sender => e1!,
+        Scope.SenderDomain => e2!,
+        _ => e3!,
+    };
+
+    private Entry? Acquire(Scope scope, ReadOnlySpan<CounterCharge> charges, int chargeIndex, long ticks)
+    {
+        if (chargeIndex < 0)
+        {
+            return null;
+        }
+
+        var key = charges[chargeIndex].Key;
+        var lookup = _lookups[(int)scope];
+        while (true)
+        {
+            if (!lookup.TryGetValue(key.AsSpan(), out var entry))
+            {
+                entry = _entries[(int)scope].GetOrAdd(key, static (_, n) => new Entry(n), _rules.RulesIn(scope));
+            }
+
+            entry.Lock.Enter();
+
+            // A sweep may have retired this entry between the lookup and the lock: look again.
+            if (!entry.Removed)
+            {
+                entry.LastUsedTicks = ticks;
+                return entry;
+            }
+
+            entry.Lock.Exit();
+        }
+    }
+
+    private sealed class Entry(int rules)
+    {
+        public readonly Lock Lock = new();
+        public readonly SlidingWindow[] Windows = new SlidingWindow[rules];
+        public long LastUsedTicks;
+        public bool Removed;
+
+        public bool IsIdleAt(long ticks, RuleSet rules, Scope scope)
+        {
+            foreach (var rule in rules.Rules)
+            {
+                if (rule.Scope == scope && !Windows[rule.ScopeIndex].IsIdleAt(ticks / rule.SlotTicks))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+}
