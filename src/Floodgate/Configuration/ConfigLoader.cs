@@ -21,6 +21,7 @@ public sealed class ConfigLoader
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
 
     private readonly List<string> _errors = [];
+    private readonly Dictionary<YamlNode, string> _fromEnvironment = new(ReferenceEqualityComparer.Instance);
     private readonly string _source;
 
     private ConfigLoader(string source)
@@ -129,13 +130,23 @@ public sealed class ConfigLoader
                         if (last)
                         {
                             var existing = map.Children.TryGetValue(key, out var old) ? old : null;
-                            map.Children[key] = existing is YamlSequenceNode
+                            YamlNode replacement = existing is YamlSequenceNode
                                 ? new YamlSequenceNode(value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v => new YamlScalarNode(v)))
                                 : new YamlScalarNode(value);
+                            _fromEnvironment[key] = name;
+                            _fromEnvironment[replacement] = name;
+                            foreach (var child in (replacement as YamlSequenceNode)?.Children ?? [])
+                            {
+                                _fromEnvironment[child] = name;
+                            }
+
+                            map.Children[key] = replacement;
                         }
                         else if (!map.Children.TryGetValue(key, out var child))
                         {
                             child = new YamlMappingNode();
+                            _fromEnvironment[key] = name;
+                            _fromEnvironment[child] = name;
                             map.Children[key] = child;
                             node = child;
                         }
@@ -293,7 +304,6 @@ public sealed class ConfigLoader
                 continue;
             }
 
-            CheckKeys(item, path + ".", RuleKeys);
             var name = Scalar(item, "name", path + ".name", required: true)?.Value;
             if (name is not null)
             {
@@ -303,6 +313,8 @@ public sealed class ConfigLoader
                     Error(item, path + ".name", $"the name '{name}' is used by an earlier limit; names must be unique");
                 }
             }
+
+            CheckKeys(item, path + ".", RuleKeys);
 
             var scope = Enum(item, "scope", path + ".scope", ["account", "sender", "sender_domain", "client_ip"],
                 v => v switch { "sender" => Scope.Sender, "sender_domain" => Scope.SenderDomain, "client_ip" => Scope.ClientIp, _ => Scope.Account },
@@ -541,8 +553,8 @@ public sealed class ConfigLoader
 
     private void Error(YamlNode node, string path, string message)
     {
-        // Nodes made from environment overrides have no position in the file.
-        var where = node.Start.Line > 0 ? $"{_source}:{node.Start.Line}:{node.Start.Column}" : $"{_source} (environment)";
+        // Nodes made from environment overrides have no position in the file: name the variable instead.
+        var where = _fromEnvironment.TryGetValue(node, out var variable) ? $"{variable}" : $"{_source}:{node.Start.Line}:{node.Start.Column}";
         _errors.Add($"{where}: {path}: {message}");
     }
 

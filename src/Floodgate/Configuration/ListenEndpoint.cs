@@ -22,7 +22,9 @@ public sealed record ListenEndpoint(IPEndPoint? Tcp, string? UnixPath)
             return true;
         }
 
-        if (IPEndPoint.TryParse(text, out var ip) && ip.Port != 0)
+        // The port is required; port 0 binds a free port (tests, benchmarks).
+        var hasPort = text.StartsWith('[') ? text.Contains("]:", StringComparison.Ordinal) : text.Count(c => c == ':') == 1;
+        if (hasPort && IPEndPoint.TryParse(text, out var ip))
         {
             endpoint = new ListenEndpoint(ip, null);
             return true;

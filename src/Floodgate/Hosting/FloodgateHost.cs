@@ -8,8 +8,9 @@ namespace Floodgate.Hosting;
 /// <summary>Builds the one process: the engine and its stores, and a Kestrel listener per configured endpoint.</summary>
 public static class FloodgateHost
 {
-    /// <summary>Creates the host; <paramref name="time"/> replaces the system clock in tests.</summary>
-    public static WebApplication Build(FloodgateOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null)
+    /// <summary>Creates the host; tests may replace the clock, the logging and the counter store.</summary>
+    public static WebApplication Build(FloodgateOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null,
+        ICounterStore? counterStore = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -34,7 +35,7 @@ public static class FloodgateHost
         var clock = time ?? TimeProvider.System;
         var counters = new MemoryCounterStore(options.Rules);
         var accounts = new MemoryAccountStore();
-        var engine = new DecisionEngine(options.Rules, counters, accounts);
+        var engine = new DecisionEngine(options.Rules, counterStore ?? counters, accounts);
         var decisionLog = DecisionLog.Open(options.DecisionLog);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(clock);
@@ -50,15 +51,14 @@ public static class FloodgateHost
             var listeners = kestrel.ApplicationServices.GetRequiredService<PolicyListeners>();
             foreach (var endpoint in options.PolicyEndpoints)
             {
-                var handler = listeners.Add(endpoint);
                 if (endpoint.UnixPath is { } path)
                 {
                     PrepareSocketPath(path);
-                    kestrel.ListenUnixSocket(path, l => l.Run(handler.OnConnectedAsync));
+                    kestrel.ListenUnixSocket(path, l => l.Run(listeners.Add(endpoint, l).OnConnectedAsync));
                 }
                 else
                 {
-                    kestrel.Listen(endpoint.Tcp!, l => l.Run(handler.OnConnectedAsync));
+                    kestrel.Listen(endpoint.Tcp!, l => l.Run(listeners.Add(endpoint, l).OnConnectedAsync));
                 }
             }
         });

@@ -1,17 +1,22 @@
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Policy;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Floodgate.Hosting;
 
 /// <summary>The policy endpoints of this process, each with its own handler and connection count.</summary>
 public sealed class PolicyListeners(IServiceProvider services)
 {
-    private readonly List<(ListenEndpoint Endpoint, PolicyConnectionHandler Handler)> _handlers = [];
+    private readonly List<(ListenEndpoint Endpoint, PolicyConnectionHandler Handler, ListenOptions Listen)> _handlers = [];
 
-    public IReadOnlyList<(ListenEndpoint Endpoint, PolicyConnectionHandler Handler)> Handlers => _handlers;
+    public IReadOnlyList<(ListenEndpoint Endpoint, PolicyConnectionHandler Handler, ListenOptions Listen)> Handlers => _handlers;
 
-    public PolicyConnectionHandler Add(ListenEndpoint endpoint)
+    /// <summary>The TCP addresses actually bound once the host has started (a configured port 0 gets a free port).</summary>
+    public IEnumerable<System.Net.IPEndPoint> BoundTcpEndpoints =>
+        _handlers.Where(h => h.Endpoint.Tcp is not null).Select(h => h.Listen.IPEndPoint!);
+
+    public PolicyConnectionHandler Add(ListenEndpoint endpoint, ListenOptions listen)
     {
         var handler = new PolicyConnectionHandler(
             services.GetRequiredService<DecisionEngine>(),
@@ -20,7 +25,7 @@ public sealed class PolicyListeners(IServiceProvider services)
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<PolicyConnectionHandler>>(),
             endpoint.ToString());
-        _handlers.Add((endpoint, handler));
+        _handlers.Add((endpoint, handler, listen));
         return handler;
     }
 }

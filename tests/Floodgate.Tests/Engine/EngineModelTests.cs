@@ -1,0 +1,132 @@
+using CsCheck;
+using Floodgate.Engine;
+using Floodgate.Storage;
+using Floodgate.Tests.Support;
+
+namespace Floodgate.Tests.Engine;
+
+/// <summary>
+/// The engine against the exact sliding-log model, with random rules, traffic and clock advances. The README's
+/// stated bound: a limit is never exceeded in any window-long interval (the engine refuses whenever the exact model
+/// does), and the engine accepts whenever the exact model would accept with a window one slot (W/31) longer
+/// (exactly: 32 slots of ceil(W/31)).
+/// </summary>
+public class EngineModelTests
+{
+    private static readonly TimeSpan[] Windows = [TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromHours(1)];
+    private static readonly LimitAction[] Actions = [LimitAction.Defer, LimitAction.Hold, LimitAction.Reject];
+    private static readonly Scope[] Scopes = [Scope.Account, Scope.Sender, Scope.SenderDomain, Scope.ClientIp];
+
+    private static readonly Gen<LimitRule[]> GenRules =
+        Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1], Gen.Int[0, 25], Gen.Int[0, 3], Gen.Int[0, 2])
+            .Array[1, 4]
+            .Select(specs => specs.Select((s, i) => new LimitRule($"r{i}", Scopes[s.Item1], s.Item2 == 0 ? LimitUnit.Messages : LimitUnit.Recipients,
+                s.Item3, Windows[s.Item4], Actions[s.Item5])).ToArray());
+
+    // A step: which user (0-7) sends from which client (0-2), how many recipients (1-6), after how long.
+    private static readonly Gen<(int User, int Client, int Recipients, long AdvanceMs)[]> GenTraffic =
+        Gen.Select(Gen.Int[0, 7], Gen.Int[0, 2], Gen.Int[1, 6], Gen.Frequency((6, Gen.Long[0, 2_000]), (3, Gen.Long[0, 30_000]), (1, Gen.Long[0, 4_000_000])))
+            .Array[1, 300];
+
+    [Fact]
+    public void Engine_MatchesTheExactModelWithinOneSlot()
+    {
+        Gen.Select(GenRules, GenTraffic).Sample(sample =>
+        {
+            var (rules, traffic) = sample;
+            var ruleSet = new RuleSet(rules);
+            var engine = new DecisionEngine(ruleSet, new MemoryCounterStore(ruleSet), new MemoryAccountStore());
+            var model = new SlidingLog();
+            var now = new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero).AddTicks(Random.Shared.NextInt64(TimeSpan.TicksPerHour));
+            var counts = new long[rules.Length];
+            foreach (var step in traffic)
+            {
+                now = now.AddMilliseconds(step.AdvanceMs);
+                var user = $"user{step.User}@d{step.User % 3}.example";
+                var submission = new Submission(user, user, step.Recipients, 100, $"198.51.100.{step.Client}", now);
+                var keys = IdentityKeys.Of(submission, ruleSet.Fallback);
+
+                var mustRefuse = Verdict.Accept;
+                var mayRefuse = Verdict.Accept;
+                foreach (var rule in rules)
+                {
+                    var key = keys[rule.Scope]!;
+                    var units = rule.UnitsOf(step.Recipients);
+                    if (model.CountIn(rule, key, now, rule.Window) + units > rule.Max)
+                    {
+                        mustRefuse = Max(mustRefuse, ruleSet.VerdictOf(rule.Action));
+                    }
+
+                    if (model.CountIn(rule, key, now, Upper(rule)) + units > rule.Max)
+                    {
+                        mayRefuse = Max(mayRefuse, ruleSet.VerdictOf(rule.Action));
+                    }
+                }
+
+                var decision = engine.DecideNow(submission, DecisionStage.Count, counts);
+
+                if (decision.Verdict < mustRefuse || decision.Verdict > mayRefuse)
+                {
+                    throw new InvalidOperationException(
+                        $"at {now:O} {user} +{step.Recipients}: engine said {decision.Verdict} ({decision.Reason}); the model allows {mustRefuse}..{mayRefuse}");
+                }
+
+                foreach (var rule in rules)
+                {
+                    var key = keys[rule.Scope]!;
+                    var exact = model.CountIn(rule, key, now, rule.Window);
+                    var upper = model.CountIn(rule, key, now, Upper(rule));
+                    var added = decision.Verdict == Verdict.Accept ? rule.UnitsOf(step.Recipients) : 0;
+                    if (counts[rule.Index] < exact + added || counts[rule.Index] > upper + added)
+                    {
+                        throw new InvalidOperationException($"rule {rule.Name} count {counts[rule.Index]} outside [{exact + added}, {upper + added}]");
+                    }
+
+                    if (decision.Verdict == Verdict.Accept)
+                    {
+                        model.Add(rule, key, now, rule.UnitsOf(step.Recipients));
+                    }
+                }
+            }
+        }, iter: 400);
+    }
+
+    [Fact]
+    public void Engine_NeverLetsMoreThanMaxThroughInAnyWindow()
+    {
+        // The safety half on its own, checked over the whole history: any window-long interval, not only those
+        // ending at a decision.
+        Gen.Select(Gen.Int[1, 30], Gen.Int[0, 3], GenTraffic).Sample(sample =>
+        {
+            var (max, w, traffic) = sample;
+            var rule = new LimitRule("only", Scope.Account, LimitUnit.Recipients, max, Windows[w], LimitAction.Defer);
+            var ruleSet = new RuleSet([rule]);
+            var engine = new DecisionEngine(ruleSet, new MemoryCounterStore(ruleSet), new MemoryAccountStore());
+            var now = DateTimeOffset.UnixEpoch.AddDays(20_000);
+            var accepted = new List<(long Ticks, int Units)>();
+            foreach (var step in traffic)
+            {
+                now = now.AddMilliseconds(step.AdvanceMs);
+                var d = engine.DecideNow(new Submission("u@example.com", "u@example.com", step.Recipients, 0, null, now), DecisionStage.Count);
+                if (d.Verdict == Verdict.Accept)
+                {
+                    accepted.Add((now.UtcTicks, step.Recipients));
+                }
+            }
+
+            foreach (var (start, _) in accepted)
+            {
+                var inWindow = accepted.Where(a => a.Ticks >= start && a.Ticks < start + rule.Window.Ticks).Sum(a => a.Units);
+                if (inWindow > max)
+                {
+                    throw new InvalidOperationException($"{inWindow} recipients within {rule.Window} from {start}, limit {max}");
+                }
+            }
+        }, iter: 300);
+    }
+
+    // The longest interval the engine's count can cover: the 31 full slots of the window plus the current one.
+    private static TimeSpan Upper(LimitRule rule) => TimeSpan.FromTicks(rule.SlotTicks * SlidingWindow.Slots);
+
+    private static Verdict Max(Verdict a, Verdict b) => a > b ? a : b;
+}

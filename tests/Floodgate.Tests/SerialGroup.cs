@@ -1,0 +1,8 @@
+namespace Floodgate.Tests;
+
+/// <summary>Tests that measure the whole process (memory) run alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialGroup
+{
+    public const string Name = "serial";
+}

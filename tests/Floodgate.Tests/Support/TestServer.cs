@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using Floodgate.Configuration;
+using Floodgate.Engine;
+using Floodgate.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Floodgate.Tests.Support;
+
+/// <summary>A real Floodgate host in-process: Kestrel on a free loopback port and a Unix socket in a temp folder.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _folder;
+
+    private TestServer(WebApplication app, string folder, FloodgateOptions options)
+    {
+        _app = app;
+        _folder = folder;
+        Options = options;
+    }
+
+    public FloodgateOptions Options { get; }
+
+    public IPEndPoint Tcp => _app.Services.GetRequiredService<PolicyListeners>().BoundTcpEndpoints.First();
+
+    public UnixDomainSocketEndPoint Unix => new(Path.Combine(_folder, "policy.sock"));
+
+    public LogCollector Logs { get; } = new();
+
+    public DecisionEngine Engine => _app.Services.GetRequiredService<DecisionEngine>();
+
+    public IAccountStore Accounts => _app.Services.GetRequiredService<IAccountStore>();
+
+    /// <summary>Starts a server whose configuration is the given YAML (listen: is filled in by the fixture).</summary>
+    public static async Task<TestServer> StartAsync(string yaml, TimeProvider? time = null, ICounterStore? counters = null)
+    {
+        var folder = Directory.CreateTempSubdirectory("floodgate-test-").FullName;
+        var sock = Path.Combine(folder, "policy.sock");
+        var config = $"listen:\n  policy: [\"127.0.0.1:0\", \"unix:{sock}\"]\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
+        var options = ConfigLoader.Parse(config, "test.yml");
+        var logs = new LogCollector();
+        var app = FloodgateHost.Build(options, time, b => b.AddProvider(logs), counters);
+        await app.StartAsync();
+        var server = new TestServer(app, folder, options);
+        server.Logs.Attach(logs);
+        return server;
+    }
+
+    public string DecisionLogText()
+    {
+        // The decision log flushes every 200 ms.
+        Thread.Sleep(400);
+        using var stream = new FileStream(Path.Combine(_folder, "decisions.log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
