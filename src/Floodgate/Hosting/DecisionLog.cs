@@ -12,6 +12,7 @@ public sealed class DecisionLog : IAsyncDisposable
 {
     private const int FlushBytes = 64 * 1024;
     private const int MaxPendingBytes = 8 * 1024 * 1024;
+    private const int MaxFieldChars = 512;
 
     private readonly Stream? _stream;
     private readonly bool _ownsStream;
@@ -55,9 +56,8 @@ public sealed class DecisionLog : IAsyncDisposable
             return;
         }
 
-        var budget = 256 + (rules.Rules.Count * 64)
-            + (3 * ((submission.Account?.Length ?? 0) + (submission.Sender?.Length ?? 0) + (submission.ClientAddress?.Length ?? 0) + action.Length))
-            + (decision.Verdict == Verdict.Accept ? 0 : 3 * 512);
+        // Every field is cut to MaxFieldChars, so a line's size is bounded whatever a client sends.
+        var budget = 256 + (rules.Rules.Count * 64) + (12 * ((MaxFieldChars * 3) + 32));
         lock (_lock)
         {
             if (_pending.WrittenCount > MaxPendingBytes)
@@ -187,6 +187,11 @@ public sealed class DecisionLog : IAsyncDisposable
         public void Field(string name, string value)
         {
             Append(name);
+            if (value.Length > MaxFieldChars)
+            {
+                value = string.Concat(value.AsSpan(0, MaxFieldChars - 3), "...");
+            }
+
             var quote = value.Length == 0 || value.AsSpan().IndexOfAny(" \"=\\") >= 0;
             if (!quote)
             {

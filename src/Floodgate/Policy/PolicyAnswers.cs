@@ -17,28 +17,29 @@ public sealed class PolicyAnswers
         _failAnswer = failMode == FailMode.Open ? PolicyAttributes.DunnoAnswer.ToArray() : PolicyAttributes.FailClosedAnswer.ToArray();
     }
 
+    private const string Dunno = "DUNNO";
+
     /// <summary>The answer written when a decision fails inside Floodgate.</summary>
     public ReadOnlySpan<byte> Failure => _failAnswer;
 
     /// <summary>The action (without "action=") for a decision, for answers and log lines.</summary>
     public string ActionFor(in Decision decision) => decision.Verdict switch
     {
-        Verdict.Accept => "DUNNO",
+        Verdict.Accept => Dunno,
         Verdict.Defer => "DEFER_IF_PERMIT " + Fill(_options.DeferText, decision),
         Verdict.Hold => "HOLD " + Fill(_options.HoldText, decision),
         _ => "550 " + Fill(_options.RejectText, decision),
     };
 
-    /// <summary>Writes the whole answer, "action=...\n\n".</summary>
-    public void Write(IBufferWriter<byte> output, in Decision decision)
+    /// <summary>Writes the whole answer, "action=...\n\n", for an action from <see cref="ActionFor"/>.</summary>
+    public static void Write(IBufferWriter<byte> output, string action)
     {
-        if (decision.Verdict == Verdict.Accept)
+        if (ReferenceEquals(action, Dunno))
         {
             output.Write(PolicyAttributes.DunnoAnswer);
             return;
         }
 
-        var action = ActionFor(decision);
         var span = output.GetSpan(PolicyAttributes.ActionPrefix.Length + Encoding.UTF8.GetMaxByteCount(action.Length) + 2);
         PolicyAttributes.ActionPrefix.CopyTo(span);
         var n = PolicyAttributes.ActionPrefix.Length;

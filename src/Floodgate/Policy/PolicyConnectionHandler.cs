@@ -152,17 +152,26 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
             return;
         }
 
-        var action = decision.Verdict == Verdict.Accept ? "DUNNO" : _answers.ActionFor(decision);
-        _log.Write("policy", submission, decision, counts, _engine.Rules, StateName(request.State), action);
+        var action = _answers.ActionFor(decision);
+        PolicyAnswers.Write(output, action);
+        try
+        {
+            _log.Write("policy", submission, decision, counts, _engine.Rules, StateName(request.State), action);
+        }
+        catch (Exception e)
+        {
+            // The decision stands (it may have been counted); only its log line is lost.
+            LogDecisionLogFailed(e, _endpoint);
+        }
+
         if (decision.NewlySuspended)
         {
             LogSuspended(decision.Suspension!.Identity.ToString(), decision.Rule?.Name ?? "-", decision.Reason);
         }
 
-        _answers.Write(output, decision);
         if (stage == DecisionStage.Count)
         {
-            session.Remember(request, decision.Verdict == Verdict.Accept ? null : action);
+            session.Remember(request, action);
         }
     }
 
@@ -191,6 +200,9 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
     [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: decision for {Identity} failed; answering the configured fail mode")]
     private partial void LogDecisionFailed(Exception e, string endpoint, string identity);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: writing a decision line failed")]
+    private partial void LogDecisionLogFailed(Exception e, string endpoint);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "SUSPENDED {Identity} by rule {Rule}: {Reason}")]
     private partial void LogSuspended(string identity, string rule, string reason);
 
@@ -199,7 +211,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
     {
         private readonly byte[] _instance = new byte[PolicyRequest.MaxInstanceBytes];
         private int _length = -1;
-        private string? _refusal;
+        private string _action = "";
 
         public bool TryRepeat(PolicyRequest request, PipeWriter output)
         {
@@ -209,23 +221,15 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
                 return false;
             }
 
-            if (_refusal is null)
-            {
-                output.Write(PolicyAttributes.DunnoAnswer);
-            }
-            else
-            {
-                output.Write(System.Text.Encoding.UTF8.GetBytes($"action={_refusal}\n\n"));
-            }
-
+            PolicyAnswers.Write(output, _action);
             return true;
         }
 
-        public void Remember(PolicyRequest request, string? refusal)
+        public void Remember(PolicyRequest request, string action)
         {
             request.Instance.CopyTo(_instance);
             _length = request.Instance.Length;
-            _refusal = refusal;
+            _action = action;
         }
     }
 }
