@@ -18,6 +18,9 @@ public static class FloodgateHost
         // Kestrel would announce the policy ports as "http://..."; Floodgate's own start line names every listener.
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // A port already in use is reported by `floodgate serve` in one line; the host would add a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         if (logging is null)
         {
             builder.Logging.AddSimpleConsole(o =>

@@ -24,7 +24,8 @@ public sealed class PolicyListeners(IServiceProvider services)
             services.GetRequiredService<DecisionLog>(),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<PolicyConnectionHandler>>(),
-            endpoint.ToString());
+            endpoint.ToString(),
+            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         _handlers.Add((endpoint, handler, listen));
         return handler;
     }

@@ -20,11 +20,13 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _endpoint;
+    private readonly CancellationToken _stopping;
     private int _connections;
 
     public PolicyConnectionHandler(DecisionEngine engine, FloodgateOptions options, DecisionLog log, TimeProvider time,
-        ILogger<PolicyConnectionHandler> logger, string endpoint)
+        ILogger<PolicyConnectionHandler> logger, string endpoint, CancellationToken stopping = default)
     {
+        _stopping = stopping;
         _engine = engine;
         _options = options.Policy;
         _answers = new PolicyAnswers(options.Policy, options.FailMode);
@@ -73,7 +75,9 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
         var request = new PolicyRequest();
         var session = new MessageMemory();
         var counts = new long[_engine.Rules.Rules.Count];
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        // Stopping closes each connection between requests, so Postfix reconnects to the next Floodgate at once
+        // instead of talking to this one until the shutdown timeout.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _stopping);
         while (true)
         {
             ReadResult read;
@@ -82,9 +86,13 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
             {
                 read = await input.ReadAsync(idle.Token);
             }
-            catch (OperationCanceledException) when (!connection.ConnectionClosed.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
-                LogIdle(_endpoint, connection.RemoteEndPoint?.ToString() ?? "local", _options.IdleTimeout);
+                if (!connection.ConnectionClosed.IsCancellationRequested && !_stopping.IsCancellationRequested)
+                {
+                    LogIdle(_endpoint, connection.RemoteEndPoint?.ToString() ?? "local", _options.IdleTimeout);
+                }
+
                 return;
             }
 

@@ -163,6 +163,20 @@ public class PolicyListenerTests
     }
 
     [Fact]
+    public async Task Listener_Stopping_ClosesOpenConnectionsAtOnce_SoPostfixReconnectsElsewhere()
+    {
+        await using var server = await TestServer.StartAsync("");
+        await using var client = await PolicyClient.ConnectAsync(server.Tcp);
+        Assert.Equal("DUNNO", await client.AskAsync(PolicyClient.Request("DATA", "a@example.com", "a@example.com", 1, "1")));
+
+        var stopping = server.StopAsync();
+
+        // Kestrel would otherwise keep the connection for its whole shutdown timeout (30 s).
+        Assert.Equal("CLOSED", await client.ReadAnswerAsync(TimeSpan.FromSeconds(5)));
+        await stopping;
+    }
+
+    [Fact]
     public async Task Listener_OverMaxConnections_RefusesTheExtraOne()
     {
         await using var server = await TestServer.StartAsync("policy: { max_connections: 2 }\n");

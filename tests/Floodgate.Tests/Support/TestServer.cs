@@ -49,6 +49,8 @@ internal sealed class TestServer : IAsyncDisposable
         return server;
     }
 
+    public Task StopAsync() => _app.StopAsync();
+
     public string DecisionLogText()
     {
         // The decision log flushes every 200 ms.
