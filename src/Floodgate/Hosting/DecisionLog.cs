@@ -18,6 +18,7 @@ public sealed class DecisionLog : IAsyncDisposable
     private readonly bool _ownsStream;
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task? _writer;
     private ArrayBufferWriter<byte> _pending = new(FlushBytes * 2);
@@ -86,7 +87,7 @@ public sealed class DecisionLog : IAsyncDisposable
 
             line.End();
             _pending.Advance(line.Length);
-            if (_pending.WrittenCount >= FlushBytes)
+            if (_pending.WrittenCount >= FlushBytes && _signal.CurrentCount == 0)
             {
                 _signal.Release();
             }
@@ -108,6 +109,7 @@ public sealed class DecisionLog : IAsyncDisposable
 
         _stop.Dispose();
         _signal.Dispose();
+        _writeGate.Dispose();
     }
 
     private static string CauseName(DecisionCause cause) => cause switch
@@ -118,35 +120,30 @@ public sealed class DecisionLog : IAsyncDisposable
         _ => "within_limits",
     };
 
-    private async Task WriteLoopAsync()
+    /// <summary>Writes every line logged so far (the background loop does this every 200 ms).</summary>
+    public async Task FlushAsync()
     {
-        var stopping = false;
-        while (true)
+        if (_stream is null)
         {
-            try
-            {
-                await _signal.WaitAsync(TimeSpan.FromMilliseconds(200), _stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                stopping = true;
-            }
+            return;
+        }
 
+        await _writeGate.WaitAsync();
+        try
+        {
             ArrayBufferWriter<byte> full;
-            long dropped;
             lock (_lock)
             {
                 full = _pending;
                 _pending = _spare;
                 _spare = full;
-                dropped = _dropped;
             }
 
             try
             {
                 if (full.WrittenCount > 0)
                 {
-                    await _stream!.WriteAsync(full.WrittenMemory);
+                    await _stream.WriteAsync(full.WrittenMemory);
                     await _stream.FlushAsync();
                 }
             }
@@ -157,16 +154,33 @@ public sealed class DecisionLog : IAsyncDisposable
             }
 
             full.ResetWrittenCount();
-            if (dropped > 0 && stopping)
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
             {
-                var note = Encoding.UTF8.GetBytes($"decision-log dropped={dropped} (output too slow)\n");
-                await _stream!.WriteAsync(note);
+                await _signal.WaitAsync(TimeSpan.FromMilliseconds(200), _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
             }
 
-            if (stopping)
-            {
-                return;
-            }
+            await FlushAsync();
+        }
+
+        var dropped = Dropped;
+        if (dropped > 0)
+        {
+            await _stream!.WriteAsync(Encoding.UTF8.GetBytes($"decision-log dropped={dropped} (output too slow)\n"));
+            await _stream.FlushAsync();
         }
     }
 

@@ -26,6 +26,8 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint Tcp => _app.Services.GetRequiredService<PolicyListeners>().BoundTcpEndpoints.First();
 
+    public IReadOnlyCollection<string> DecisionLines => DecisionLogText().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     public UnixDomainSocketEndPoint Unix => new(Path.Combine(_folder, "policy.sock"));
 
     public LogCollector Logs { get; } = new();
@@ -34,12 +36,16 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IAccountStore Accounts => _app.Services.GetRequiredService<IAccountStore>();
 
-    /// <summary>Starts a server whose configuration is the given YAML (listen: is filled in by the fixture).</summary>
-    public static async Task<TestServer> StartAsync(string yaml, TimeProvider? time = null, ICounterStore? counters = null)
+    /// <summary>
+    /// Starts a server whose configuration is the given YAML; unless <paramref name="listen"/> names the endpoints,
+    /// it listens on a free loopback port and a Unix socket in its temp folder.
+    /// </summary>
+    public static async Task<TestServer> StartAsync(string yaml, TimeProvider? time = null, ICounterStore? counters = null, string[]? listen = null)
     {
         var folder = Directory.CreateTempSubdirectory("floodgate-test-").FullName;
         var sock = Path.Combine(folder, "policy.sock");
-        var config = $"listen:\n  policy: [\"127.0.0.1:0\", \"unix:{sock}\"]\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
+        var endpoints = string.Join(", ", (listen ?? ["127.0.0.1:0", $"unix:{sock}"]).Select(e => $"\"{e}\""));
+        var config = $"listen:\n  policy: [{endpoints}]\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
         var options = ConfigLoader.Parse(config, "test.yml");
         var logs = new LogCollector();
         var app = FloodgateHost.Build(options, time, b => b.AddProvider(logs), counters);
@@ -53,8 +59,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     public string DecisionLogText()
     {
-        // The decision log flushes every 200 ms.
-        Thread.Sleep(400);
+        _app.Services.GetRequiredService<DecisionLog>().FlushAsync().GetAwaiter().GetResult();
         using var stream = new FileStream(Path.Combine(_folder, "decisions.log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         return new StreamReader(stream).ReadToEnd();
     }

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Floodgate.Bench.Load;
+
+/// <summary>
+/// One persistent policy connection used the way an smtpd process uses it: one request, wait for the whole answer
+/// (up to the empty line), then the next. Buffers are allocated once; the send and receive calls complete on the
+/// socket's reusable event args, so a request costs the client no allocation.
+/// </summary>
+internal sealed class PolicyClient : IDisposable
+{
+    private static ReadOnlySpan<byte> DunnoAnswer => "action=DUNNO\n\n"u8;
+
+    private static ReadOnlySpan<byte> DeferPrefix => "action=DEFER_IF_PERMIT "u8;
+
+    private readonly Socket _socket;
+    private readonly int _index;
+    private readonly byte[] _request = new byte[PostfixDataRequest.MaxBytes];
+    private readonly byte[] _answer = new byte[4096];
+
+    private PolicyClient(Socket socket, int index)
+    {
+        _socket = socket;
+        _index = index;
+    }
+
+    public static async Task<PolicyClient> ConnectAsync(EndPoint endpoint, int index)
+    {
+        var socket = endpoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new PolicyClient(socket, index);
+    }
+
+    /// <summary>Sends the run's requests one at a time, timing each from the send to the end of its answer.</summary>
+    public async Task RunAsync(ConnectionRun run)
+    {
+        var request = _request.AsMemory();
+        var answer = _answer.AsMemory();
+        for (var i = 0; i < run.Count; i++)
+        {
+            var user = run.Draw.Sample(run.Random);
+            var length = PostfixDataRequest.Write(_request, run.Logins[user], _index, run.FirstMessage + i);
+            var started = Stopwatch.GetTimestamp();
+
+            var sent = 0;
+            while (sent < length)
+            {
+                sent += await _socket.SendAsync(request[sent..length], SocketFlags.None);
+            }
+
+            var received = 0;
+            while (received < 2 || _answer[received - 1] != '\n' || _answer[received - 2] != '\n')
+            {
+                if (received == _answer.Length)
+                {
+                    throw new IOException($"an answer longer than {_answer.Length} bytes");
+                }
+
+                var n = await _socket.ReceiveAsync(answer[received..], SocketFlags.None);
+                if (n == 0)
+                {
+                    throw new IOException("the policy service closed the connection");
+                }
+
+                received += n;
+            }
+
+            run.Latencies[run.Offset + i] = Stopwatch.GetTimestamp() - started;
+            Record(run, user, received);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already closed by the other end.
+        }
+
+        _socket.Dispose();
+    }
+
+    private void Record(ConnectionRun run, int user, int received)
+    {
+        var answer = _answer.AsSpan(0, received);
+        run.Sent[user]++;
+        if (answer.SequenceEqual(DunnoAnswer))
+        {
+            run.Accepted[user]++;
+            run.Dunno++;
+        }
+        else if (answer.StartsWith(DeferPrefix))
+        {
+            run.Deferred++;
+        }
+        else
+        {
+            run.Unexpected++;
+            run.FirstUnexpected ??= Encoding.UTF8.GetString(answer).TrimEnd('\n');
+        }
+    }
+}

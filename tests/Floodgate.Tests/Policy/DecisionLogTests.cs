@@ -1,0 +1,38 @@
+using Floodgate.Engine;
+using Floodgate.Hosting;
+
+namespace Floodgate.Tests.Policy;
+
+public class DecisionLogTests
+{
+    [Fact]
+    public async Task DecisionLog_WritesEveryLine_OfAConcurrentBurst()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            var log = DecisionLog.Open(path);
+            var rule = new LimitRule("hourly", Scope.Account, LimitUnit.Messages, 50, TimeSpan.FromHours(1), LimitAction.Suspend);
+            var rules = new RuleSet([rule]);
+            var submission = new Submission("mallory@floodgate.test", "mallory@floodgate.test", 20, 799, "127.0.0.1", DateTimeOffset.UtcNow);
+            var suspension = new Suspension(new Identity(Scope.Account, "mallory@floodgate.test"), DateTimeOffset.UtcNow, "hourly", "over limit hourly: 50 of 50 messages per 1h used, next message adds 1", "floodgate");
+            var decision = new Decision(Verdict.Hold, DecisionCause.Suspended, rule, suspension.Identity, Suspension: suspension);
+            await Parallel.ForAsync(0, 1000, async (i, cancel) =>
+            {
+                log.Write("policy", submission, decision, [-1], rules, "DATA", "HOLD Floodgate: mallory@floodgate.test over limit hourly");
+                if (i % 50 == 0)
+                {
+                    await Task.Delay(10, cancel);
+                }
+            });
+            await log.FlushAsync();
+            Assert.Equal(1000, File.ReadAllLines(path).Length);
+            await log.DisposeAsync();
+            Assert.Equal(1000, File.ReadAllLines(path).Length);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
