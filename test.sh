@@ -11,6 +11,39 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# The end-to-end tests start private Postfix instances (Debian's postfix, Cyrus SASL) as root.
+packages=(postfix sasl2-bin libsasl2-modules swaks)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "test.sh: the tests need the Debian packages ${missing[*]}; run as root or: apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "== installing ${missing[*]} from Debian"
+    # The tests run private Postfix instances: keep the package from starting the system one.
+    policy=/usr/sbin/policy-rc.d
+    made_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod +x "$policy"
+        made_policy=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    installed=0
+    apt-get install -y -q "${missing[@]}" && installed=1
+    if [ $installed -eq 0 ]; then
+        apt-get update -q && apt-get install -y -q "${missing[@]}" && installed=1
+    fi
+    [ $made_policy -eq 1 ] && rm -f "$policy"
+    if [ $installed -eq 0 ]; then
+        echo "test.sh: could not install ${missing[*]} from Debian" >&2
+        exit 1
+    fi
+fi
+
 echo "== format and style (dotnet format --verify-no-changes)"
 dotnet format Floodgate.slnx --verify-no-changes
 
