@@ -26,10 +26,9 @@ public readonly record struct Decision(
     {
         DecisionCause.WithinLimits => "within limits",
         DecisionCause.Exempt => "exempt from limits",
-        DecisionCause.Suspended =>
-            $"{Identity} is suspended since {Suspension!.Since:u}: {Suspension.Reason}",
+        DecisionCause.Suspended => Suspension!.Summary,
         _ =>
-            $"{Identity} has sent {Count} of {Max} {ScopeNames.Of(Rule!.Unit)} allowed per {Durations.Format(Rule.Window)}"
+            $"{Identity} has sent {Count} of {Max} {Rule!.UnitText} allowed per {Rule.WindowText}"
             + $" and this message adds {Units} (rule {Rule.Name})" + (Suspension is null ? "" : $"; {Suspension.Identity} suspended"),
     };
 }

@@ -25,7 +25,7 @@ public sealed class DecisionEngine
     /// </summary>
     public async ValueTask<Decision> DecideAsync(Submission submission, DecisionStage stage, long[]? counts = null)
     {
-        var keys = IdentityKeys.Of(submission, Rules.Fallback);
+        var keys = IdentityKeys.Of(submission, Rules.Fallback, Rules.RulesIn(Scope.SenderDomain) > 0);
         counts?.AsSpan().Fill(-1);
         if (Rules.IsExempt(keys.Account))
         {
@@ -118,7 +118,7 @@ public sealed class DecisionEngine
 
         var s = charges[suspending];
         var suspension = new Suspension(new Identity(s.Rule.Scope, s.Key), now, s.Rule.Name,
-            $"over limit {s.Rule.Name}: {current[suspending]} of {s.Max} {ScopeNames.Of(s.Rule.Unit)} per {Durations.Format(s.Rule.Window)} used, next message adds {s.Units}",
+            $"over limit {s.Rule.Name}: {current[suspending]} of {s.Max} {s.Rule.UnitText} per {s.Rule.WindowText} used, next message adds {s.Units}",
             "floodgate");
         return SuspendAsync(decision, suspension);
     }

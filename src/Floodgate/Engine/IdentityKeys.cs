@@ -27,12 +27,16 @@ public readonly struct IdentityKeys
         _ => ClientIp,
     };
 
-    /// <summary>Derives the keys of a submission: logins and addresses lower-cased, the account by the fallback chain.</summary>
-    public static IdentityKeys Of(in Submission submission, FallbackIdentity fallback)
+    /// <summary>
+    /// Derives the keys of a submission: logins and addresses lower-cased, the account by the fallback chain; the
+    /// sender's domain only when <paramref name="withDomain"/> (a rule counts by it), since it costs a string.
+    /// </summary>
+    public static IdentityKeys Of(in Submission submission, FallbackIdentity fallback, bool withDomain = true)
     {
+        // ToLowerInvariant returns the same string when it is already lower case: no allocation on the common path.
         var sender = string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender.ToLowerInvariant();
         string? domain = null;
-        if (sender is not null)
+        if (sender is not null && withDomain)
         {
             var at = sender.LastIndexOf('@');
             domain = at >= 0 && at < sender.Length - 1 ? sender[(at + 1)..] : null;

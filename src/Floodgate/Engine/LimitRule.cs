@@ -22,6 +22,8 @@ public sealed class LimitRule
         Window = window;
         Action = action;
         SlotTicks = (window.Ticks + SlotsPerWindow - 1) / SlotsPerWindow;
+        WindowText = Durations.Format(window);
+        UnitText = ScopeNames.Of(unit);
         _overrides = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (key, value) in overrides ?? new Dictionary<string, long>())
         {
@@ -42,6 +44,12 @@ public sealed class LimitRule
     public TimeSpan Window { get; }
 
     public LimitAction Action { get; }
+
+    /// <summary>The window as configured ("1h"), for texts and log lines.</summary>
+    public string WindowText { get; }
+
+    /// <summary>"messages" or "recipients".</summary>
+    public string UnitText { get; }
 
     /// <summary>Length of one counting slot in ticks: the window divided by <see cref="SlotsPerWindow"/>, rounded up.</summary>
     public long SlotTicks { get; }
@@ -75,5 +83,5 @@ public sealed class LimitRule
     public long UnitsOf(int recipientCount) => Unit == LimitUnit.Messages ? 1 : Math.Max(recipientCount, 0);
 
     public override string ToString() =>
-        $"{Name} ({ScopeNames.Of(Scope)}, {Max} {ScopeNames.Of(Unit)} per {Durations.Format(Window)}, {ScopeNames.Of(Action)})";
+        $"{Name} ({ScopeNames.Of(Scope)}, {Max} {UnitText} per {WindowText}, {ScopeNames.Of(Action)})";
 }

@@ -81,7 +81,7 @@ public sealed class DecisionLog : IAsyncDisposable
             if (decision.Verdict != Verdict.Accept || decision.Cause == DecisionCause.Exempt)
             {
                 line.Field(" cause=", CauseName(decision.Cause));
-                line.Field(" reason=", decision.Reason);
+                line.Reason(decision);
                 line.Field(" action=", action);
             }
 
@@ -214,6 +214,23 @@ public sealed class DecisionLog : IAsyncDisposable
             }
 
             _span[Length++] = (byte)'"';
+            Escaped(value);
+            _span[Length++] = (byte)'"';
+        }
+
+        private void Escaped(string value)
+        {
+            if (value.Length > MaxFieldChars)
+            {
+                value = string.Concat(value.AsSpan(0, MaxFieldChars - 3), "...");
+            }
+
+            if (value.AsSpan().IndexOfAny("\"\\") < 0 && !value.AsSpan().ContainsAnyInRange('\0', (char)31))
+            {
+                Append(value);
+                return;
+            }
+
             foreach (var c in value)
             {
                 if (c is '"' or '\\')
@@ -222,6 +239,48 @@ public sealed class DecisionLog : IAsyncDisposable
                 }
 
                 Length += Encoding.UTF8.GetBytes([c < ' ' ? '?' : c], _span[Length..]);
+            }
+        }
+
+        private void Digits(long value)
+        {
+            value.TryFormat(_span[Length..], out var n);
+            Length += n;
+        }
+
+        // The reason, written straight from the decision's parts: a flood of refusals formats no strings.
+        public void Reason(in Decision decision)
+        {
+            if (decision.Cause != DecisionCause.LimitExceeded || decision.Rule is not { } rule || decision.Identity is not { } identity)
+            {
+                Field(" reason=", decision.Reason);
+                return;
+            }
+
+            Append(" reason=\"");
+            Escaped(ScopeNames.Of(identity.Scope));
+            _span[Length++] = (byte)':';
+            Escaped(identity.Key);
+            Append(" has sent ");
+            Digits(decision.Count);
+            Append(" of ");
+            Digits(decision.Max);
+            _span[Length++] = (byte)' ';
+            Append(rule.UnitText);
+            Append(" allowed per ");
+            Append(rule.WindowText);
+            Append(" and this message adds ");
+            Digits(decision.Units);
+            Append(" (rule ");
+            Escaped(rule.Name);
+            _span[Length++] = (byte)')';
+            if (decision.Suspension is { } suspension)
+            {
+                Append("; ");
+                Escaped(ScopeNames.Of(suspension.Identity.Scope));
+                _span[Length++] = (byte)':';
+                Escaped(suspension.Identity.Key);
+                Append(" suspended");
             }
 
             _span[Length++] = (byte)'"';

@@ -56,6 +56,6 @@ public sealed class PolicyAnswers
         return template
             .Replace("{identity}", identity, StringComparison.Ordinal)
             .Replace("{rule}", rule?.Name ?? "suspended", StringComparison.Ordinal)
-            .Replace("{window}", rule is null ? "" : Durations.Format(rule.Window), StringComparison.Ordinal);
+            .Replace("{window}", rule?.WindowText ?? "", StringComparison.Ordinal);
     }
 }

@@ -71,10 +71,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
     {
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
-        var parser = new PolicyRequestParser(_options.MaxRequestBytes, _options.MaxAttributes);
-        var request = new PolicyRequest();
-        var session = new MessageMemory();
-        var counts = new long[_engine.Rules.Rules.Count];
+        var session = new PolicySession(_options, _engine.Rules.Rules.Count);
         // Stopping closes each connection between requests, so Postfix reconnects to the next Floodgate at once
         // instead of talking to this one until the shutdown timeout.
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _stopping);
@@ -105,9 +102,9 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
             var answered = false;
             try
             {
-                while (parser.TryParse(ref buffer, request))
+                while (session.Parser.TryParse(ref buffer, session.Request))
                 {
-                    await AnswerAsync(request, session, counts, output);
+                    await AnswerAsync(session, output);
                     answered = true;
                 }
 
@@ -137,11 +134,14 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
         }
     }
 
-    private async ValueTask AnswerAsync(PolicyRequest request, MessageMemory session, long[] counts, PipeWriter output)
+    private async ValueTask AnswerAsync(PolicySession session, PipeWriter output)
     {
+        var request = session.Request;
+
         // Postfix may consult the service at DATA and again at END-OF-MESSAGE for one message: count it once.
-        if (session.TryRepeat(request, output))
+        if (session.TryRepeat(out var repeated))
         {
+            PolicyAnswers.Write(output, repeated);
             return;
         }
 
@@ -151,7 +151,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
         Decision decision;
         try
         {
-            decision = await _engine.DecideAsync(submission, stage, counts);
+            decision = await _engine.DecideAsync(submission, stage, session.Counts);
         }
         catch (Exception e)
         {
@@ -160,11 +160,16 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
             return;
         }
 
-        var action = _answers.ActionFor(decision);
+        var action = session.ActionFor(_answers, decision);
         PolicyAnswers.Write(output, action);
+        if (stage == DecisionStage.Count)
+        {
+            session.RememberCounted(action);
+        }
+
         try
         {
-            _log.Write("policy", submission, decision, counts, _engine.Rules, StateName(request.State), action);
+            _log.Write("policy", submission, decision, session.Counts, _engine.Rules, StateName(request.State), action);
         }
         catch (Exception e)
         {
@@ -175,11 +180,6 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
         if (decision.NewlySuspended)
         {
             LogSuspended(decision.Suspension!.Identity.ToString(), decision.Rule?.Name ?? "-", decision.Reason);
-        }
-
-        if (stage == DecisionStage.Count)
-        {
-            session.Remember(request, action);
         }
     }
 
@@ -213,31 +213,4 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SUSPENDED {Identity} by rule {Rule}: {Reason}")]
     private partial void LogSuspended(string identity, string rule, string reason);
-
-    /// <summary>The last counted message of this connection (one smtpd process handles one message at a time).</summary>
-    private sealed class MessageMemory
-    {
-        private readonly byte[] _instance = new byte[PolicyRequest.MaxInstanceBytes];
-        private int _length = -1;
-        private string _action = "";
-
-        public bool TryRepeat(PolicyRequest request, PipeWriter output)
-        {
-            if (_length < 0 || request.Instance.IsEmpty || request.State != ProtocolState.EndOfMessage
-                || !request.Instance.SequenceEqual(_instance.AsSpan(0, _length)))
-            {
-                return false;
-            }
-
-            PolicyAnswers.Write(output, _action);
-            return true;
-        }
-
-        public void Remember(PolicyRequest request, string action)
-        {
-            request.Instance.CopyTo(_instance);
-            _length = request.Instance.Length;
-            _action = action;
-        }
-    }
 }

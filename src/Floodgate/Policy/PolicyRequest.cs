@@ -9,11 +9,12 @@ public sealed class PolicyRequest
     private readonly Utf8StringCache _saslUsername = new();
     private readonly Utf8StringCache _sender = new();
     private readonly Utf8StringCache _clientAddress = new();
-    private readonly Utf8StringCache _queueId = new();
     private readonly byte[] _instance = new byte[MaxInstanceBytes];
+    private readonly byte[] _queueId = new byte[MaxInstanceBytes];
     private int _instanceLength;
+    private int _queueIdLength;
 
-    /// <summary>Instance ids longer than this are compared by their first bytes only.</summary>
+    /// <summary>Instance and queue ids longer than this are kept by their first bytes only.</summary>
     public const int MaxInstanceBytes = 64;
 
     public ProtocolState State { get; private set; }
@@ -32,7 +33,8 @@ public sealed class PolicyRequest
 
     public string? ClientAddress { get; private set; }
 
-    public string? QueueId { get; private set; }
+    /// <summary>Postfix's queue id (END-OF-MESSAGE, and DATA with some configurations); raw bytes, made a string only when kept.</summary>
+    public ReadOnlySpan<byte> QueueId => _queueId.AsSpan(0, _queueIdLength);
 
     /// <summary>Name=value lines in the request.</summary>
     public int AttributeCount { get; private set; }
@@ -49,7 +51,7 @@ public sealed class PolicyRequest
         RecipientCount = 0;
         Size = 0;
         ClientAddress = null;
-        QueueId = null;
+        _queueIdLength = 0;
         AttributeCount = 0;
         _instanceLength = 0;
     }
@@ -88,7 +90,8 @@ public sealed class PolicyRequest
         }
         else if (name.SequenceEqual(PolicyAttributes.QueueId))
         {
-            QueueId = value.IsEmpty ? null : _queueId.Get(value);
+            _queueIdLength = Math.Min(value.Length, MaxInstanceBytes);
+            value[.._queueIdLength].CopyTo(_queueId);
         }
         else if (name.SequenceEqual(PolicyAttributes.Request))
         {
