@@ -50,7 +50,12 @@ public sealed class DecisionLog : IAsyncDisposable
     public long Dropped => Interlocked.Read(ref _dropped);
 
     public void Write(string listener, in Submission submission, in Decision decision, ReadOnlySpan<long> counts,
-        RuleSet rules, string state, string action)
+        RuleSet rules, string state, string action) =>
+        Write(listener, submission, decision, counts, rules, state, Encoding.UTF8.GetBytes(action));
+
+    /// <summary>Logs one decision; <paramref name="action"/> is the answer's action as sent (UTF-8).</summary>
+    public void Write(string listener, in Submission submission, in Decision decision, ReadOnlySpan<long> counts,
+        RuleSet rules, string state, ReadOnlySpan<byte> action)
     {
         if (_stream is null)
         {
@@ -58,7 +63,7 @@ public sealed class DecisionLog : IAsyncDisposable
         }
 
         // Every field is cut to MaxFieldChars, so a line's size is bounded whatever a client sends.
-        var budget = 256 + (rules.Rules.Count * 64) + (12 * ((MaxFieldChars * 3) + 32));
+        var budget = 256 + (rules.Rules.Count * 64) + (12 * ((MaxFieldChars * 3) + 32)) + (2 * action.Length);
         lock (_lock)
         {
             if (_pending.WrittenCount > MaxPendingBytes)
@@ -82,7 +87,7 @@ public sealed class DecisionLog : IAsyncDisposable
             {
                 line.Field(" cause=", CauseName(decision.Cause));
                 line.Reason(decision);
-                line.Field(" action=", action);
+                line.Utf8Field(" action=", action);
             }
 
             line.End();
@@ -215,6 +220,23 @@ public sealed class DecisionLog : IAsyncDisposable
 
             _span[Length++] = (byte)'"';
             Escaped(value);
+            _span[Length++] = (byte)'"';
+        }
+
+        public void Utf8Field(string name, ReadOnlySpan<byte> value)
+        {
+            Append(name);
+            _span[Length++] = (byte)'"';
+            foreach (var b in value)
+            {
+                if (b is (byte)'"' or (byte)'\\')
+                {
+                    _span[Length++] = (byte)'\\';
+                }
+
+                _span[Length++] = b < 32 ? (byte)'?' : b;
+            }
+
             _span[Length++] = (byte)'"';
         }
 

@@ -10,11 +10,47 @@ public sealed class PolicyAnswers
 {
     private readonly PolicyOptions _options;
     private readonly byte[] _failAnswer;
+    private readonly AnswerTemplate _defer;
+    private readonly AnswerTemplate _hold;
+    private readonly AnswerTemplate _reject;
 
     public PolicyAnswers(PolicyOptions options, FailMode failMode)
     {
         _options = options;
         _failAnswer = failMode == FailMode.Open ? PolicyAttributes.DunnoAnswer.ToArray() : PolicyAttributes.FailClosedAnswer.ToArray();
+        _defer = new AnswerTemplate("DEFER_IF_PERMIT", options.DeferText);
+        _hold = new AnswerTemplate("HOLD", options.HoldText);
+        _reject = new AnswerTemplate("550", options.RejectText);
+        MaxAnswerBytes = PolicyAttributes.ActionPrefix.Length + Math.Max(_defer.MaxBytes, Math.Max(_hold.MaxBytes, _reject.MaxBytes)) + 2;
+    }
+
+    /// <summary>The most bytes <see cref="Format"/> writes.</summary>
+    public int MaxAnswerBytes { get; }
+
+    /// <summary>
+    /// Writes the whole answer, "action=...\n\n", for a decision into <paramref name="destination"/> (at least
+    /// <see cref="MaxAnswerBytes"/> long) and returns its length; the action is the bytes between "action=" and "\n\n".
+    /// </summary>
+    public int Format(Span<byte> destination, in Decision decision)
+    {
+        if (decision.Verdict == Verdict.Accept)
+        {
+            PolicyAttributes.DunnoAnswer.CopyTo(destination);
+            return PolicyAttributes.DunnoAnswer.Length;
+        }
+
+        var template = decision.Verdict switch
+        {
+            Verdict.Defer => _defer,
+            Verdict.Hold => _hold,
+            _ => _reject,
+        };
+        PolicyAttributes.ActionPrefix.CopyTo(destination);
+        var n = PolicyAttributes.ActionPrefix.Length;
+        n += template.Render(destination[n..], IdentityOf(decision), decision.Rule);
+        destination[n++] = (byte)'\n';
+        destination[n++] = (byte)'\n';
+        return n;
     }
 
     private const string Dunno = "DUNNO";
@@ -22,14 +58,25 @@ public sealed class PolicyAnswers
     /// <summary>The answer written when a decision fails inside Floodgate.</summary>
     public ReadOnlySpan<byte> Failure => _failAnswer;
 
-    /// <summary>The action (without "action=") for a decision, for answers and log lines.</summary>
-    public string ActionFor(in Decision decision) => decision.Verdict switch
+    /// <summary>The action (without "action=") for a decision, as a string: what <see cref="Format"/> writes.</summary>
+    public string ActionFor(in Decision decision)
     {
-        Verdict.Accept => Dunno,
-        Verdict.Defer => "DEFER_IF_PERMIT " + Fill(_options.DeferText, decision),
-        Verdict.Hold => "HOLD " + Fill(_options.HoldText, decision),
-        _ => "550 " + Fill(_options.RejectText, decision),
-    };
+        if (decision.Verdict == Verdict.Accept)
+        {
+            return Dunno;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxAnswerBytes);
+        try
+        {
+            var n = Format(buffer, decision);
+            return Encoding.UTF8.GetString(buffer, PolicyAttributes.ActionPrefix.Length, n - PolicyAttributes.ActionPrefix.Length - 2);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     /// <summary>Writes the whole answer, "action=...\n\n", for an action from <see cref="ActionFor"/>.</summary>
     public static void Write(IBufferWriter<byte> output, string action)
@@ -49,13 +96,5 @@ public sealed class PolicyAnswers
         output.Advance(n);
     }
 
-    private static string Fill(string template, in Decision decision)
-    {
-        var identity = decision.Suspension?.Identity.Key ?? decision.Identity?.Key ?? "this sender";
-        var rule = decision.Rule;
-        return template
-            .Replace("{identity}", identity, StringComparison.Ordinal)
-            .Replace("{rule}", rule?.Name ?? "suspended", StringComparison.Ordinal)
-            .Replace("{window}", rule?.WindowText ?? "", StringComparison.Ordinal);
-    }
+    private static string IdentityOf(in Decision decision) => decision.Suspension?.Identity.Key ?? decision.Identity?.Key ?? "this sender";
 }

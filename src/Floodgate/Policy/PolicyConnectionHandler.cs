@@ -71,7 +71,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
     {
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
-        var session = new PolicySession(_options, _engine.Rules.Rules.Count);
+        var session = new PolicySession(_options, _engine.Rules.Rules.Count, _answers.MaxAnswerBytes);
         // Stopping closes each connection between requests, so Postfix reconnects to the next Floodgate at once
         // instead of talking to this one until the shutdown timeout.
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _stopping);
@@ -141,7 +141,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
         // Postfix may consult the service at DATA and again at END-OF-MESSAGE for one message: count it once.
         if (session.TryRepeat(out var repeated))
         {
-            PolicyAnswers.Write(output, repeated);
+            output.Write(repeated);
             return;
         }
 
@@ -160,15 +160,17 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
             return;
         }
 
-        var action = session.ActionFor(_answers, decision);
-        PolicyAnswers.Write(output, action);
+        var span = output.GetSpan(_answers.MaxAnswerBytes);
+        var length = _answers.Format(span, decision);
+        var answer = span[..length];
         if (stage == DecisionStage.Count)
         {
-            session.RememberCounted(action);
+            session.RememberCounted(answer);
         }
 
         try
         {
+            var action = answer[PolicyAttributes.ActionPrefix.Length..^2];
             _log.Write("policy", submission, decision, session.Counts, _engine.Rules, StateName(request.State), action);
         }
         catch (Exception e)
@@ -176,6 +178,8 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
             // The decision stands (it may have been counted); only its log line is lost.
             LogDecisionLogFailed(e, _endpoint);
         }
+
+        output.Advance(length);
 
         if (decision.NewlySuspended)
         {

@@ -1,25 +1,23 @@
 using Floodgate.Configuration;
-using Floodgate.Engine;
 
 namespace Floodgate.Policy;
 
 /// <summary>
-/// What one policy connection remembers: its parser and request, the last counted message (so a message asked about
-/// at DATA and again at END-OF-MESSAGE counts once) and the last refusal's answer (so a flood of refusals for one
-/// identity formats its text once).
+/// What one policy connection remembers: its parser and request, each rule's counter after the last decision, and
+/// the last counted message with its answer (so a message asked about at DATA and again at END-OF-MESSAGE counts once).
 /// </summary>
 internal sealed class PolicySession
 {
     private readonly byte[] _countedInstance = new byte[PolicyRequest.MaxInstanceBytes];
+    private readonly byte[] _countedAnswer;
     private int _countedLength = -1;
-    private string _countedAction = "";
-    private AnswerKey _lastKey;
-    private string _lastAction = "";
+    private int _countedAnswerLength;
 
-    public PolicySession(PolicyOptions options, int rules)
+    public PolicySession(PolicyOptions options, int rules, int maxAnswerBytes)
     {
         Parser = new PolicyRequestParser(options.MaxRequestBytes, options.MaxAttributes);
         Counts = new long[rules];
+        _countedAnswer = new byte[maxAnswerBytes];
     }
 
     public PolicyRequestParser Parser { get; }
@@ -30,37 +28,18 @@ internal sealed class PolicySession
     public long[] Counts { get; }
 
     /// <summary>The answer already given for this message, when Postfix asks again at END-OF-MESSAGE.</summary>
-    public bool TryRepeat(out string action)
+    public bool TryRepeat(out ReadOnlySpan<byte> answer)
     {
-        action = _countedAction;
+        answer = _countedAnswer.AsSpan(0, _countedAnswerLength);
         return _countedLength >= 0 && !Request.Instance.IsEmpty && Request.State == ProtocolState.EndOfMessage
             && Request.Instance.SequenceEqual(_countedInstance.AsSpan(0, _countedLength));
     }
 
-    public void RememberCounted(string action)
+    public void RememberCounted(ReadOnlySpan<byte> answer)
     {
         Request.Instance.CopyTo(_countedInstance);
         _countedLength = Request.Instance.Length;
-        _countedAction = action;
+        answer.CopyTo(_countedAnswer);
+        _countedAnswerLength = answer.Length;
     }
-
-    /// <summary>The action for a decision, reusing the previous text when verdict, rule and identity repeat.</summary>
-    public string ActionFor(PolicyAnswers answers, in Decision decision)
-    {
-        if (decision.Verdict == Verdict.Accept)
-        {
-            return answers.ActionFor(decision);
-        }
-
-        var key = new AnswerKey(decision.Verdict, decision.Rule, decision.Suspension?.Identity.Key ?? decision.Identity?.Key);
-        if (!key.Equals(_lastKey))
-        {
-            _lastKey = key;
-            _lastAction = answers.ActionFor(decision);
-        }
-
-        return _lastAction;
-    }
-
-    private readonly record struct AnswerKey(Verdict Verdict, LimitRule? Rule, string? Identity);
 }
