@@ -16,7 +16,7 @@ public sealed class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log"];
+    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
 
@@ -225,6 +225,13 @@ public sealed class ConfigLoader
         var failMode = Enum(root, "fail_mode", "fail_mode", ["open", "closed"], v => v == "closed" ? FailMode.Closed : FailMode.Open, FailMode.Open);
         var policy = ReadPolicy(root);
 
+        var dataDirectory = Path.GetFullPath(Scalar(root, "data_dir", "data_dir")?.Value ?? "data");
+        var snapshotInterval = TimeSpan.FromSeconds(5);
+        if (Scalar(root, "snapshot_interval", "snapshot_interval") is { } interval && !Durations.TryParse(interval.Value ?? "", out snapshotInterval))
+        {
+            Error(interval, "snapshot_interval", $"'{interval.Value}' is not a duration (1s, 5s, 1m)");
+        }
+
         var decisions = "stdout";
         if (Section(root, "log") is { } log)
         {
@@ -244,6 +251,8 @@ public sealed class ConfigLoader
             FailMode = failMode,
             Policy = policy,
             DecisionLog = decisions,
+            DataDirectory = dataDirectory,
+            SnapshotInterval = snapshotInterval,
         };
     }
 

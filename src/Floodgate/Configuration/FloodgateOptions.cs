@@ -11,6 +11,12 @@ public sealed record FloodgateOptions
 
     public FailMode FailMode { get; init; } = FailMode.Open;
 
+    /// <summary>Where the SQLite database (suspensions, counter snapshots) and other state live; a full path.</summary>
+    public string DataDirectory { get; init; } = Path.GetFullPath("data");
+
+    /// <summary>How often changed window counters are saved.</summary>
+    public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     public PolicyOptions Policy { get; init; } = new();
 
     /// <summary>Where decision lines go: "stdout", "none" or a file path.</summary>

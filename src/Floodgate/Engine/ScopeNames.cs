@@ -12,6 +12,19 @@ public static class ScopeNames
         _ => throw new ArgumentOutOfRangeException(nameof(scope)),
     };
 
+    public static bool TryParseScope(string name, out Scope scope)
+    {
+        scope = name switch
+        {
+            "account" => Scope.Account,
+            "sender" => Scope.Sender,
+            "sender_domain" => Scope.SenderDomain,
+            "client_ip" => Scope.ClientIp,
+            _ => (Scope)(-1),
+        };
+        return scope >= 0;
+    }
+
     public static string Of(Verdict verdict) => verdict switch
     {
         Verdict.Accept => "accept",

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Floodgate.Engine;
@@ -14,6 +15,10 @@ namespace Floodgate.Engine;
 public struct SlidingWindow
 {
     public const int Slots = 32;
+
+    /// <summary>Bytes of <see cref="WriteTo"/>: the newest slot, the total and every slot's count.</summary>
+    public const int SerializedBytes = 16 + (Slots * 4);
+
     private const int Mask = Slots - 1;
 
     private SlotCounts _slots;
@@ -37,6 +42,45 @@ public struct SlidingWindow
 
     /// <summary>True when nothing counted is still inside a window ending in <paramref name="slot"/>.</summary>
     public readonly bool IsIdleAt(long slot) => _total == 0 || slot - _lastSlot >= Slots;
+
+    /// <summary>Saves the window (for snapshots that survive a restart).</summary>
+    public readonly void WriteTo(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(destination, _lastSlot);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[8..], _total);
+        for (var i = 0; i < Slots; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[(16 + (i * 4))..], _slots[i]);
+        }
+    }
+
+    /// <summary>Restores a window saved by <see cref="WriteTo"/>; false (and nothing changed) when the bytes do not add up.</summary>
+    public bool TryReadFrom(ReadOnlySpan<byte> source)
+    {
+        if (source.Length != SerializedBytes)
+        {
+            return false;
+        }
+
+        var slots = default(SlotCounts);
+        long sum = 0;
+        for (var i = 0; i < Slots; i++)
+        {
+            slots[i] = BinaryPrimitives.ReadUInt32LittleEndian(source[(16 + (i * 4))..]);
+            sum += slots[i];
+        }
+
+        var total = BinaryPrimitives.ReadInt64LittleEndian(source[8..]);
+        if (sum != total)
+        {
+            return false;
+        }
+
+        _lastSlot = BinaryPrimitives.ReadInt64LittleEndian(source);
+        _total = total;
+        _slots = slots;
+        return true;
+    }
 
     private void Advance(long slot)
     {

@@ -36,14 +36,21 @@ public static class FloodgateHost
         }
 
         var clock = time ?? TimeProvider.System;
+        var database = FloodgateDatabase.Open(options.DataDirectory);
+        var snapshots = new SqliteCounterSnapshots(database);
         var counters = new MemoryCounterStore(options.Rules);
-        var accounts = new MemoryAccountStore();
+        var restored = counters.Import(snapshots.Load());
+        var accounts = new SqliteAccountStore(database);
         var engine = new DecisionEngine(options.Rules, counterStore ?? counters, accounts);
         var decisionLog = DecisionLog.Open(options.DecisionLog);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(snapshots);
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton<IAccountStore>(accounts);
+        builder.Services.AddSingleton<CounterSnapshotter>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<CounterSnapshotter>());
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(decisionLog);
         builder.Services.AddHostedService<CounterSweeper>();
@@ -78,11 +85,16 @@ public static class FloodgateHost
             }
 
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Floodgate")
-                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; {Rules} limits: {RuleList}; fail mode {FailMode}",
+                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
                     options.Source, string.Join(", ", options.PolicyEndpoints), options.Rules.Rules.Count,
-                    string.Join("; ", options.Rules.Rules), options.FailMode);
+                    string.Join("; ", options.Rules.Rules), options.FailMode, database.Path, restored,
+                    accounts.ListSuspensionsAsync().AsTask().GetAwaiter().GetResult().Count);
         });
-        app.Lifetime.ApplicationStopped.Register(() => decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            database.Dispose();
+        });
         return app;
     }
 

@@ -69,7 +69,9 @@ public sealed class MemoryCounterStore : ICounterStore
                 for (var i = 0; i < charges.Length; i++)
                 {
                     var c = charges[i];
-                    EntryOf(c.Rule.Scope, e0, e1, e2, e3).Windows[c.Rule.ScopeIndex].Add(ticks / c.Rule.SlotTicks, c.Units);
+                    var entry = EntryOf(c.Rule.Scope, e0, e1, e2, e3);
+                    entry.Windows[c.Rule.ScopeIndex].Add(ticks / c.Rule.SlotTicks, c.Units);
+                    entry.Dirty = true;
                 }
             }
 
@@ -118,6 +120,76 @@ public sealed class MemoryCounterStore : ICounterStore
         return removed;
     }
 
+    /// <summary>The windows counted into since the last export, for a snapshot; marks them saved.</summary>
+    public List<CounterSnapshot> ExportChanged()
+    {
+        var rows = new List<CounterSnapshot>();
+        for (var scope = 0; scope < 4; scope++)
+        {
+            foreach (var (key, entry) in _entries[scope])
+            {
+                entry.Lock.Enter();
+                try
+                {
+                    if (!entry.Dirty || entry.Removed)
+                    {
+                        continue;
+                    }
+
+                    entry.Dirty = false;
+                    foreach (var rule in _rules.Rules)
+                    {
+                        if ((int)rule.Scope == scope)
+                        {
+                            var bytes = new byte[SlidingWindow.SerializedBytes];
+                            entry.Windows[rule.ScopeIndex].WriteTo(bytes);
+                            rows.Add(new CounterSnapshot(rule.Scope, key, rule.Name, rule.SlotTicks, bytes));
+                        }
+                    }
+                }
+                finally
+                {
+                    entry.Lock.Exit();
+                }
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Restores saved windows (at start, before any decision); a row whose rule is gone or whose window length changed
+    /// is skipped. Returns how many windows were restored.
+    /// </summary>
+    public int Import(IEnumerable<CounterSnapshot> rows)
+    {
+        var restored = 0;
+        foreach (var row in rows)
+        {
+            var rule = _rules.Rules.FirstOrDefault(r => r.Name == row.Rule && r.Scope == row.Scope && r.SlotTicks == row.SlotTicks);
+            if (rule is null)
+            {
+                continue;
+            }
+
+            var entry = _entries[(int)row.Scope].GetOrAdd(row.Key, static (_, n) => new Entry(n), _rules.RulesIn(row.Scope));
+            entry.Lock.Enter();
+            try
+            {
+                if (entry.Windows[rule.ScopeIndex].TryReadFrom(row.Window))
+                {
+                    restored++;
+                }
+            }
+            finally
+            {
+                entry.Lock.Exit();
+            }
+        }
+
+        return restored;
+    }
+
     private static Entry EntryOf(Scope scope, Entry? e0, Entry? e1, Entry? e2, Entry? e3) => scope switch
     {
         Scope.Account => e0!,
@@ -161,6 +233,7 @@ public sealed class MemoryCounterStore : ICounterStore
         public readonly SlidingWindow[] Windows = new SlidingWindow[rules];
         public long LastUsedTicks;
         public bool Removed;
+        public bool Dirty;
 
         public bool IsIdleAt(long ticks, RuleSet rules, Scope scope)
         {

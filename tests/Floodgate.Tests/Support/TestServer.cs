@@ -40,12 +40,13 @@ internal sealed class TestServer : IAsyncDisposable
     /// Starts a server whose configuration is the given YAML; unless <paramref name="listen"/> names the endpoints,
     /// it listens on a free loopback port and a Unix socket in its temp folder.
     /// </summary>
-    public static async Task<TestServer> StartAsync(string yaml, TimeProvider? time = null, ICounterStore? counters = null, string[]? listen = null)
+    public static async Task<TestServer> StartAsync(string yaml, TimeProvider? time = null, ICounterStore? counters = null, string[]? listen = null,
+        string? dataDirectory = null)
     {
         var folder = Directory.CreateTempSubdirectory("floodgate-test-").FullName;
         var sock = Path.Combine(folder, "policy.sock");
         var endpoints = string.Join(", ", (listen ?? ["127.0.0.1:0", $"unix:{sock}"]).Select(e => $"\"{e}\""));
-        var config = $"listen:\n  policy: [{endpoints}]\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
+        var config = $"listen:\n  policy: [{endpoints}]\ndata_dir: {dataDirectory ?? folder}\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
         var options = ConfigLoader.Parse(config, "test.yml");
         var logs = new LogCollector();
         var app = FloodgateHost.Build(options, time, b => b.AddProvider(logs), counters);
