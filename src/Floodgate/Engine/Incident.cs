@@ -1,0 +1,33 @@
+namespace Floodgate.Engine;
+
+/// <summary>One suspension and everything known about it: who, which rule, the evidence, and what happened since.</summary>
+public sealed class Incident
+{
+    public long Id { get; set; }
+
+    public required Identity Identity { get; init; }
+
+    /// <summary>The rule that tripped, or null when an admin suspended by hand.</summary>
+    public string? Rule { get; init; }
+
+    /// <summary>The suspension's reason, in words an admin reads.</summary>
+    public required string Reason { get; init; }
+
+    public required DateTimeOffset OpenedAt { get; init; }
+
+    /// <summary>When the account is released automatically, or null when only an admin can release it.</summary>
+    public DateTimeOffset? AutoReleaseAt { get; set; }
+
+    public DateTimeOffset? ClosedAt { get; set; }
+
+    public string? ClosedBy { get; set; }
+
+    /// <summary>How it ended: delivered, purged, released, auto-released.</summary>
+    public string? Resolution { get; set; }
+
+    public bool IsOpen => ClosedAt is null;
+
+    public IncidentEvidence Evidence { get; init; } = new();
+
+    public List<IncidentEvent> Timeline { get; init; } = [];
+}

@@ -1,0 +1,32 @@
+namespace Floodgate.Engine;
+
+/// <summary>What the admin needs to judge an incident: counters, when, from where, to where, and what is held.</summary>
+public sealed class IncidentEvidence
+{
+    /// <summary>Queue ids and similar lists stop growing here; the counts go on.</summary>
+    public const int MaxListed = 1000;
+
+    /// <summary>Each rule's counter for the identity when it was suspended.</summary>
+    public List<CounterValue> Counters { get; init; } = [];
+
+    public DateTimeOffset? FirstSubmission { get; set; }
+
+    public DateTimeOffset? LastSubmission { get; set; }
+
+    /// <summary>Messages refused (held, deferred or rejected) since the suspension.</summary>
+    public long RefusedMessages { get; set; }
+
+    public long RefusedRecipients { get; set; }
+
+    public Dictionary<string, long> ClientAddresses { get; init; } = [];
+
+    public Dictionary<string, long> RecipientDomains { get; init; } = [];
+
+    public Dictionary<string, long> Senders { get; init; } = [];
+
+    /// <summary>Postfix queue ids of held messages (from requests that carry queue_id), for release and purge.</summary>
+    public List<string> QueueIds { get; init; } = [];
+
+    /// <summary>Subjects where the enforcement point saw them (the relay), a sample.</summary>
+    public List<string> Subjects { get; init; } = [];
+}
