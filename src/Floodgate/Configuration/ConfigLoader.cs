@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Reflection;
 using Floodgate.Engine;
+using Floodgate.Incidents;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -16,8 +17,8 @@ public sealed class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log"];
-    private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action"];
+    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release"];
+    private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
 
     private readonly List<string> _errors = [];
@@ -183,9 +184,21 @@ public sealed class ConfigLoader
         CheckKeys(root, "", TopKeys);
 
         var endpoints = new List<ListenEndpoint>();
+        var admin = new ListenEndpoint(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8025), null);
         if (Section(root, "listen") is { } listen)
         {
-            CheckKeys(listen, "listen.", ["policy"]);
+            CheckKeys(listen, "listen.", ["policy", "admin"]);
+            if (Scalar(listen, "admin", "listen.admin") is { } adminNode)
+            {
+                if (ListenEndpoint.TryParse(adminNode.Value!, out var ep, out var error) && ep!.Tcp is not null)
+                {
+                    admin = ep;
+                }
+                else
+                {
+                    Error(adminNode, "listen.admin", error ?? "the admin API listens on TCP: write host:port, for example 127.0.0.1:8025");
+                }
+            }
             foreach (var (text, node) in Strings(listen, "listen.policy"))
             {
                 if (ListenEndpoint.TryParse(text, out var ep, out var error))
@@ -232,6 +245,7 @@ public sealed class ConfigLoader
             Error(interval, "snapshot_interval", $"'{interval.Value}' is not a duration (1s, 5s, 1m)");
         }
 
+        var release = ReadRelease(root);
         var decisions = "stdout";
         if (Section(root, "log") is { } log)
         {
@@ -252,6 +266,8 @@ public sealed class ConfigLoader
             Policy = policy,
             DecisionLog = decisions,
             DataDirectory = dataDirectory,
+            AdminEndpoint = admin,
+            Release = release,
             SnapshotInterval = snapshotInterval,
         };
     }
@@ -345,13 +361,55 @@ public sealed class ConfigLoader
                 continue;
             }
 
+            TimeSpan? releaseAfter = null;
+            if (Scalar(item, "release_after", path + ".release_after") is { } releaseNode)
+            {
+                if (action != LimitAction.Suspend)
+                {
+                    Error(releaseNode, path + ".release_after", "applies only to limits with action: suspend");
+                }
+                else if (Durations.TryParse(releaseNode.Value ?? "", out var after))
+                {
+                    releaseAfter = after;
+                }
+                else
+                {
+                    Error(releaseNode, path + ".release_after", $"'{releaseNode.Value}' is not a duration (30m, 24h)");
+                }
+            }
+
             var ruleOverrides = overrides
                 .Where(o => o.Value.ContainsKey(name))
                 .ToDictionary(o => o.Key, o => o.Value[name].Max, StringComparer.OrdinalIgnoreCase);
-            rules.Add(new LimitRule(name, scope, unit, max.Value, window, action, ruleOverrides));
+            rules.Add(new LimitRule(name, scope, unit, max.Value, window, action, ruleOverrides) { ReleaseAfter = releaseAfter });
         }
 
         return rules;
+    }
+
+    private ReleaseOptions ReadRelease(YamlMappingNode root)
+    {
+        var release = new ReleaseOptions();
+        if (Section(root, "release") is not { } section)
+        {
+            return release;
+        }
+
+        CheckKeys(section, "release.", ["postsuper", "postfix_config_dir", "reset_counters"]);
+        if (Scalar(section, "postsuper", "release.postsuper") is { } postsuper)
+        {
+            release = release with { Postsuper = postsuper.Value! };
+        }
+
+        if (Scalar(section, "postfix_config_dir", "release.postfix_config_dir") is { } dir)
+        {
+            release = release with { PostfixConfigDirectory = dir.Value };
+        }
+
+        return release with
+        {
+            ResetCounters = Enum(section, "reset_counters", "release.reset_counters", ["true", "false"], v => v == "true", true),
+        };
     }
 
     private PolicyOptions ReadPolicy(YamlMappingNode root)

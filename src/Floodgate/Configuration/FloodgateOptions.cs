@@ -1,4 +1,5 @@
 using Floodgate.Engine;
+using Floodgate.Incidents;
 
 namespace Floodgate.Configuration;
 
@@ -13,6 +14,12 @@ public sealed record FloodgateOptions
 
     /// <summary>Where the SQLite database (suspensions, counter snapshots) and other state live; a full path.</summary>
     public string DataDirectory { get; init; } = Path.GetFullPath("data");
+
+    /// <summary>The admin HTTP API's endpoint.</summary>
+    public ListenEndpoint AdminEndpoint { get; init; } = new(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8025), null);
+
+    /// <summary>How releases act on Postfix's hold queue and on counters.</summary>
+    public ReleaseOptions Release { get; init; } = new();
 
     /// <summary>How often changed window counters are saved.</summary>
     public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);

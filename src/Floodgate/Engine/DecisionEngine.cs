@@ -9,14 +9,18 @@ public sealed class DecisionEngine
     private readonly ICounterStore _counters;
     private readonly IAccountStore _accounts;
 
-    public DecisionEngine(RuleSet rules, ICounterStore counters, IAccountStore accounts)
+    public DecisionEngine(RuleSet rules, ICounterStore counters, IAccountStore accounts, ExemptionTable? exemptions = null)
     {
         Rules = rules;
         _counters = counters;
         _accounts = accounts;
+        Exemptions = exemptions ?? new ExemptionTable();
     }
 
     public RuleSet Rules { get; }
+
+    /// <summary>Time-limited exemptions (admin API); the configuration's permanent ones are in <see cref="Rules"/>.</summary>
+    public ExemptionTable Exemptions { get; }
 
     /// <summary>
     /// Decides one submission. At <see cref="DecisionStage.Count"/> an accepted message is counted against every rule
@@ -27,7 +31,8 @@ public sealed class DecisionEngine
     {
         var keys = IdentityKeys.Of(submission, Rules.Fallback, Rules.RulesIn(Scope.SenderDomain) > 0);
         counts?.AsSpan().Fill(-1);
-        if (Rules.IsExempt(keys.Account))
+        var exemption = Exemptions.Find(keys.Account, submission.Time);
+        if (Rules.IsExempt(keys.Account) || exemption is { Max: null })
         {
             return new Decision(Verdict.Accept, DecisionCause.Exempt);
         }
@@ -56,7 +61,13 @@ public sealed class DecisionEngine
 
                 // At check stage the message's size is unknown: a limit is enforced only once it has no room at all.
                 var units = stage == DecisionStage.Check ? 1 : rule.UnitsOf(submission.RecipientCount);
-                charges[n++] = new CounterCharge(rule, key, units, rule.MaxFor(key));
+                var max = rule.MaxFor(key);
+                if (exemption is { Max: { } raised } && rule.Scope == Scope.Account && raised > max)
+                {
+                    max = raised;
+                }
+
+                charges[n++] = new CounterCharge(rule, key, units, max);
             }
 
             var commit = stage == DecisionStage.Count;

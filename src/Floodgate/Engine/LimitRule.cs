@@ -45,6 +45,9 @@ public sealed class LimitRule
 
     public LimitAction Action { get; }
 
+    /// <summary>For a suspend rule: how long the suspension lasts before an automatic release; null = until an admin releases.</summary>
+    public TimeSpan? ReleaseAfter { get; init; }
+
     /// <summary>The window as configured ("1h"), for texts and log lines.</summary>
     public string WindowText { get; }
 

@@ -1,5 +1,7 @@
+using Floodgate.Alerts;
 using Floodgate.Configuration;
 using Floodgate.Engine;
+using Floodgate.Incidents;
 using Floodgate.Storage;
 using Microsoft.AspNetCore.Connections;
 
@@ -41,6 +43,8 @@ public static class FloodgateHost
         var counters = new MemoryCounterStore(options.Rules);
         var restored = counters.Import(snapshots.Load());
         var accounts = new SqliteAccountStore(database);
+        var incidents = new SqliteIncidentStore(database);
+        var exemptions = new SqliteExemptions(database);
         var engine = new DecisionEngine(options.Rules, counterStore ?? counters, accounts);
         var decisionLog = DecisionLog.Open(options.DecisionLog);
         builder.Services.AddSingleton(options);
@@ -49,6 +53,13 @@ public static class FloodgateHost
         builder.Services.AddSingleton(snapshots);
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton<IAccountStore>(accounts);
+        builder.Services.AddSingleton<IIncidentStore>(incidents);
+        builder.Services.AddSingleton<IAuditLog>(incidents);
+        builder.Services.AddSingleton(exemptions);
+        builder.Services.AddSingleton(options.Release);
+        builder.Services.AddSingleton<IIncidentAlerts, LoggedIncidentAlerts>();
+        builder.Services.AddSingleton<Containment>();
+        builder.Services.AddHostedService<IncidentKeeper>();
         builder.Services.AddSingleton<CounterSnapshotter>();
         builder.Services.AddHostedService(s => s.GetRequiredService<CounterSnapshotter>());
         builder.Services.AddSingleton(engine);
@@ -74,6 +85,7 @@ public static class FloodgateHost
         });
 
         var app = builder.Build();
+        app.Services.GetRequiredService<Containment>().LoadAsync().GetAwaiter().GetResult();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             foreach (var endpoint in options.PolicyEndpoints.Where(e => e.UnixPath is not null))

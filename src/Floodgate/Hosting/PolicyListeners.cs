@@ -25,6 +25,7 @@ public sealed class PolicyListeners(IServiceProvider services)
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<PolicyConnectionHandler>>(),
             endpoint.ToString(),
+            services.GetRequiredService<Incidents.Containment>(),
             services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         _handlers.Add((endpoint, handler, listen));
         return handler;

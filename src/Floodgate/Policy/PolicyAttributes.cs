@@ -23,6 +23,8 @@ internal static class PolicyAttributes
 
     public static ReadOnlySpan<byte> QueueId => "queue_id"u8;
 
+    public static ReadOnlySpan<byte> Recipient => "recipient"u8;
+
     public static ReadOnlySpan<byte> StateRcpt => "RCPT"u8;
 
     public static ReadOnlySpan<byte> StateData => "DATA"u8;

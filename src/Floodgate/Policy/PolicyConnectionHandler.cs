@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Hosting;
+using Floodgate.Incidents;
 using Microsoft.AspNetCore.Connections;
 
 namespace Floodgate.Policy;
@@ -23,9 +24,12 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
     private readonly CancellationToken _stopping;
     private int _connections;
 
+    private readonly Containment? _containment;
+
     public PolicyConnectionHandler(DecisionEngine engine, FloodgateOptions options, DecisionLog log, TimeProvider time,
-        ILogger<PolicyConnectionHandler> logger, string endpoint, CancellationToken stopping = default)
+        ILogger<PolicyConnectionHandler> logger, string endpoint, Containment? containment = null, CancellationToken stopping = default)
     {
+        _containment = containment;
         _stopping = stopping;
         _engine = engine;
         _options = options.Policy;
@@ -181,6 +185,16 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
 
         output.Advance(length);
 
+        try
+        {
+            _containment?.Observe(submission, decision, stage, request.QueueId, request.Recipient, session.Counts);
+        }
+        catch (Exception e)
+        {
+            // The answer is written; a failure to record evidence must not change it.
+            LogIncidentFailed(e, _endpoint);
+        }
+
         if (decision.NewlySuspended)
         {
             LogSuspended(decision.Suspension!.Identity.ToString(), decision.Rule?.Name ?? "-", decision.Reason);
@@ -211,6 +225,9 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
 
     [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: decision for {Identity} failed; answering the configured fail mode")]
     private partial void LogDecisionFailed(Exception e, string endpoint, string identity);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: recording the incident evidence failed")]
+    private partial void LogIncidentFailed(Exception e, string endpoint);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: writing a decision line failed")]
     private partial void LogDecisionLogFailed(Exception e, string endpoint);

@@ -11,8 +11,13 @@ public sealed class PolicyRequest
     private readonly Utf8StringCache _clientAddress = new();
     private readonly byte[] _instance = new byte[MaxInstanceBytes];
     private readonly byte[] _queueId = new byte[MaxInstanceBytes];
+    private readonly byte[] _recipient = new byte[MaxRecipientBytes];
+    private int _recipientLength;
     private int _instanceLength;
     private int _queueIdLength;
+
+    /// <summary>A recipient longer than this is kept by its first bytes only (it is evidence, not identity).</summary>
+    public const int MaxRecipientBytes = 320;
 
     /// <summary>Instance and queue ids longer than this are kept by their first bytes only.</summary>
     public const int MaxInstanceBytes = 64;
@@ -36,6 +41,9 @@ public sealed class PolicyRequest
     /// <summary>Postfix's queue id (END-OF-MESSAGE, and DATA with some configurations); raw bytes, made a string only when kept.</summary>
     public ReadOnlySpan<byte> QueueId => _queueId.AsSpan(0, _queueIdLength);
 
+    /// <summary>The recipient of a RCPT-state request, as raw bytes.</summary>
+    public ReadOnlySpan<byte> Recipient => _recipient.AsSpan(0, _recipientLength);
+
     /// <summary>Name=value lines in the request.</summary>
     public int AttributeCount { get; private set; }
 
@@ -52,6 +60,7 @@ public sealed class PolicyRequest
         Size = 0;
         ClientAddress = null;
         _queueIdLength = 0;
+        _recipientLength = 0;
         AttributeCount = 0;
         _instanceLength = 0;
     }
@@ -92,6 +101,11 @@ public sealed class PolicyRequest
         {
             _queueIdLength = Math.Min(value.Length, MaxInstanceBytes);
             value[.._queueIdLength].CopyTo(_queueId);
+        }
+        else if (name.SequenceEqual(PolicyAttributes.Recipient))
+        {
+            _recipientLength = Math.Min(value.Length, MaxRecipientBytes);
+            value[.._recipientLength].CopyTo(_recipient);
         }
         else if (name.SequenceEqual(PolicyAttributes.Request))
         {

@@ -39,6 +39,28 @@ public sealed class FloodgateDatabase : IDisposable
             target TEXT NOT NULL,
             detail TEXT);
         """,
+        """
+        CREATE TABLE incidents (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope           TEXT NOT NULL,
+            key             TEXT NOT NULL,
+            rule            TEXT,
+            reason          TEXT NOT NULL,
+            opened_at       TEXT NOT NULL,
+            auto_release_at TEXT,
+            closed_at       TEXT,
+            closed_by       TEXT,
+            resolution      TEXT,
+            evidence        TEXT NOT NULL,
+            timeline        TEXT NOT NULL);
+        CREATE INDEX incidents_open ON incidents (scope, key) WHERE closed_at IS NULL;
+        CREATE TABLE exemptions (
+            key        TEXT NOT NULL PRIMARY KEY,
+            max        INTEGER,
+            until      TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL);
+        """,
     ];
 
     private readonly SqliteConnection _connection;

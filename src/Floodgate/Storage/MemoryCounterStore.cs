@@ -120,6 +120,54 @@ public sealed class MemoryCounterStore : ICounterStore
         return removed;
     }
 
+    /// <summary>Forgets an identity's counters (a released account starts afresh).</summary>
+    public bool Reset(Scope scope, string key)
+    {
+        if (!_entries[(int)scope].TryRemove(key, out var entry))
+        {
+            return false;
+        }
+
+        entry.Lock.Enter();
+        entry.Removed = true;
+        entry.Lock.Exit();
+        return true;
+    }
+
+    /// <summary>Each rule's count for one identity at <paramref name="now"/> (-1 for rules of other scopes).</summary>
+    public long[] CountsOf(Scope scope, string key, DateTimeOffset now)
+    {
+        var counts = new long[_rules.Rules.Count];
+        Array.Fill(counts, -1);
+        if (!_entries[(int)scope].TryGetValue(key, out var entry))
+        {
+            foreach (var rule in _rules.Rules.Where(r => r.Scope == scope))
+            {
+                counts[rule.Index] = 0;
+            }
+
+            return counts;
+        }
+
+        entry.Lock.Enter();
+        try
+        {
+            foreach (var rule in _rules.Rules.Where(r => r.Scope == scope))
+            {
+                counts[rule.Index] = entry.Windows[rule.ScopeIndex].CountAt(now.UtcTicks / rule.SlotTicks);
+            }
+        }
+        finally
+        {
+            entry.Lock.Exit();
+        }
+
+        return counts;
+    }
+
+    /// <summary>The identities of a scope with live counters.</summary>
+    public IReadOnlyList<string> Keys(Scope scope) => [.. _entries[(int)scope].Keys];
+
     /// <summary>The windows counted into since the last export, for a snapshot; marks them saved.</summary>
     public List<CounterSnapshot> ExportChanged()
     {

@@ -43,6 +43,16 @@ public sealed class SqliteCounterSnapshots(FloodgateDatabase database)
         });
     }
 
+    /// <summary>Deletes an identity's saved windows (its counters were reset).</summary>
+    public void Delete(Scope scope, string key) => database.Run(c =>
+    {
+        using var delete = c.CreateCommand();
+        delete.CommandText = "DELETE FROM counters WHERE scope = $scope AND key = $key";
+        delete.Parameters.AddWithValue("$scope", ScopeNames.Of(scope));
+        delete.Parameters.AddWithValue("$key", key);
+        return delete.ExecuteNonQuery();
+    });
+
     /// <summary>Every saved window.</summary>
     public List<CounterSnapshot> Load() => database.Run(c =>
     {

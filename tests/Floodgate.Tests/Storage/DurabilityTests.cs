@@ -99,7 +99,7 @@ public class DurabilityTests
         {
             using (var db = FloodgateDatabase.Open(folder))
             {
-                Assert.Equal(1, db.SchemaVersion);
+                Assert.Equal(2, db.SchemaVersion);
                 Assert.Equal("wal", db.Run(c =>
                 {
                     using var command = c.CreateCommand();
@@ -109,7 +109,7 @@ public class DurabilityTests
             }
 
             using var again = FloodgateDatabase.Open(folder);
-            Assert.Equal(1, again.SchemaVersion);
+            Assert.Equal(2, again.SchemaVersion);
         }
         finally
         {

@@ -1,0 +1,331 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Floodgate.Alerts;
+using Floodgate.Engine;
+using Floodgate.Storage;
+
+namespace Floodgate.Incidents;
+
+/// <summary>
+/// The containment ladder after a limit: opens one incident per suspension (with evidence, and an alert), adds what
+/// the suspended identity keeps trying to the evidence, and releases accounts (by an admin or when a rule's
+/// suspension time is up), acting on Postfix's hold queue. Everything off the decision path is batched.
+/// </summary>
+public sealed partial class Containment
+{
+    private readonly IAccountStore _accounts;
+    private readonly IIncidentStore _incidents;
+    private readonly IAuditLog _audit;
+    private readonly IIncidentAlerts _alerts;
+    private readonly MemoryCounterStore _counters;
+    private readonly SqliteCounterSnapshots _snapshots;
+    private readonly SqliteExemptions _exemptionStore;
+    private readonly DecisionEngine _engine;
+    private readonly ReleaseOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<Containment> _logger;
+    private readonly ConcurrentDictionary<Identity, Incident> _open = new();
+    private readonly ConcurrentDictionary<long, Incident> _dirty = new();
+
+    public Containment(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IIncidentAlerts alerts,
+        MemoryCounterStore counters, SqliteCounterSnapshots snapshots, SqliteExemptions exemptions, DecisionEngine engine,
+        ReleaseOptions options, TimeProvider time, ILogger<Containment> logger)
+    {
+        _accounts = accounts;
+        _incidents = incidents;
+        _audit = audit;
+        _alerts = alerts;
+        _counters = counters;
+        _snapshots = snapshots;
+        _exemptionStore = exemptions;
+        _engine = engine;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Incidents not yet closed.</summary>
+    public IReadOnlyCollection<Incident> OpenIncidents => [.. _open.Values.OrderBy(i => i.Id)];
+
+    public Incident? OpenIncidentOf(Identity identity) => _open.TryGetValue(identity, out var incident) ? incident : null;
+
+    /// <summary>Reads open incidents and exemptions in force back from the store (at start).</summary>
+    public async Task LoadAsync()
+    {
+        foreach (var incident in await _incidents.ListAsync(openOnly: true, int.MaxValue))
+        {
+            _open[incident.Identity] = incident;
+        }
+
+        foreach (var exemption in _exemptionStore.Load(_time.GetUtcNow()))
+        {
+            _engine.Exemptions.Set(exemption);
+        }
+    }
+
+    /// <summary>
+    /// Looks at one decision: a new suspension opens an incident; a refusal of a suspended identity adds to its
+    /// evidence. Accepted mail costs one comparison.
+    /// </summary>
+    public void Observe(in Submission submission, in Decision decision, DecisionStage stage, ReadOnlySpan<byte> queueId,
+        ReadOnlySpan<byte> recipient, ReadOnlySpan<long> counts)
+    {
+        if (decision.Verdict == Verdict.Accept || decision.Suspension is not { } suspension)
+        {
+            return;
+        }
+
+        if (decision.NewlySuspended)
+        {
+            Open(suspension, submission, decision, counts);
+        }
+
+        if (!_open.TryGetValue(suspension.Identity, out var incident))
+        {
+            return;
+        }
+
+        lock (incident)
+        {
+            var evidence = incident.Evidence;
+            evidence.FirstSubmission ??= submission.Time;
+            evidence.LastSubmission = submission.Time;
+            if (stage == DecisionStage.Count)
+            {
+                evidence.RefusedMessages++;
+                evidence.RefusedRecipients += submission.RecipientCount;
+            }
+
+            Tally(evidence.ClientAddresses, submission.ClientAddress);
+            Tally(evidence.Senders, string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender);
+            var at = recipient.LastIndexOf((byte)'@');
+            if (at >= 0 && at < recipient.Length - 1)
+            {
+                Tally(evidence.RecipientDomains, Encoding.UTF8.GetString(recipient[(at + 1)..]).ToLowerInvariant());
+            }
+
+            if (!queueId.IsEmpty && evidence.QueueIds.Count < IncidentEvidence.MaxListed)
+            {
+                var id = Encoding.ASCII.GetString(queueId);
+                if (evidence.QueueIds.Count == 0 || evidence.QueueIds[^1] != id)
+                {
+                    evidence.QueueIds.Add(id);
+                }
+            }
+        }
+
+        _dirty[incident.Id] = incident;
+    }
+
+    /// <summary>Suspends an identity by hand; returns its open incident (an existing one if it was already suspended).</summary>
+    public async Task<Incident> SuspendAsync(Identity identity, string reason, string by)
+    {
+        var now = _time.GetUtcNow();
+        var suspension = new Suspension(identity, now, null, reason, by);
+        if (!await _accounts.SuspendAsync(suspension) && _open.TryGetValue(identity, out var existing))
+        {
+            return existing;
+        }
+
+        await _audit.AppendAsync(new AuditEntry(now, by, "suspend", identity.ToString(), reason));
+        return Open(suspension, null, null, []);
+    }
+
+    /// <summary>
+    /// Releases an identity: lifts the suspension, acts on its held mail in Postfix's hold queue as
+    /// <paramref name="mode"/> says, restarts its counters (if configured) and closes its incident.
+    /// </summary>
+    public async Task<ReleaseOutcome> ReleaseAsync(Identity identity, ReleaseMode mode, string by)
+    {
+        var now = _time.GetUtcNow();
+        var wasSuspended = await _accounts.ReleaseAsync(identity);
+        _open.TryRemove(identity, out var incident);
+        var queueIds = incident is null ? [] : QueueIdsOf(incident);
+        string? problem = null;
+        if (mode != ReleaseMode.Keep && queueIds.Count > 0)
+        {
+            problem = await PostsuperAsync(mode == ReleaseMode.Deliver ? "-H" : "-d", queueIds);
+        }
+
+        if (_options.ResetCounters)
+        {
+            _counters.Reset(identity.Scope, identity.Key);
+            _snapshots.Delete(identity.Scope, identity.Key);
+        }
+
+        var resolution = mode switch
+        {
+            ReleaseMode.Deliver => "delivered",
+            ReleaseMode.Purge => "purged",
+            _ => by == "floodgate" ? "auto-released" : "released",
+        };
+        var detail = $"{resolution}; {queueIds.Count} held messages {(mode == ReleaseMode.Keep ? "kept" : resolution)}" + (problem is null ? "" : $"; problem: {problem}");
+        if (incident is not null)
+        {
+            lock (incident)
+            {
+                incident.ClosedAt = now;
+                incident.ClosedBy = by;
+                incident.Resolution = resolution;
+                incident.Timeline.Add(new IncidentEvent(now, resolution, by, detail));
+            }
+
+            _dirty.TryRemove(incident.Id, out _);
+            await _incidents.SaveAsync(incident);
+            _alerts.Closed(incident);
+        }
+
+        await _audit.AppendAsync(new AuditEntry(now, by, "release", identity.ToString(), detail));
+        LogReleased(identity.ToString(), by, detail);
+        return new ReleaseOutcome(wasSuspended, incident, queueIds.Count, problem);
+    }
+
+    /// <summary>Releases (keeping held mail) every incident whose suspension time is up; returns how many.</summary>
+    public async Task<int> ReleaseDueAsync()
+    {
+        var now = _time.GetUtcNow();
+        var due = _open.Values.Where(i => i.AutoReleaseAt is { } at && at <= now).ToList();
+        foreach (var incident in due)
+        {
+            await ReleaseAsync(incident.Identity, ReleaseMode.Keep, "floodgate");
+        }
+
+        return due.Count;
+    }
+
+    /// <summary>Writes the evidence gathered since the last flush.</summary>
+    public async Task FlushAsync()
+    {
+        foreach (var id in _dirty.Keys)
+        {
+            if (_dirty.TryRemove(id, out var incident))
+            {
+                await _incidents.SaveAsync(incident);
+            }
+        }
+    }
+
+    /// <summary>Grants a time-limited exemption (no limit when <paramref name="max"/> is null).</summary>
+    public async Task<Exemption> ExemptAsync(string key, long? max, DateTimeOffset until, string by)
+    {
+        var exemption = new Exemption(key.ToLowerInvariant(), max, until, by, _time.GetUtcNow());
+        _exemptionStore.Save(exemption);
+        _engine.Exemptions.Set(exemption);
+        await _audit.AppendAsync(new AuditEntry(exemption.CreatedAt, by, "exempt", exemption.Key,
+            $"{(max is null ? "no limit" : $"limits raised to {max}")} until {until:u}"));
+        return exemption;
+    }
+
+    public async Task<bool> RemoveExemptionAsync(string key, string by)
+    {
+        var removed = _exemptionStore.Delete(key.ToLowerInvariant()) | _engine.Exemptions.Remove(key);
+        if (removed)
+        {
+            await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "unexempt", key.ToLowerInvariant(), null));
+        }
+
+        return removed;
+    }
+
+    private static void Tally(Dictionary<string, long> counts, string? key)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
+        if (counts.TryGetValue(key, out var n))
+        {
+            counts[key] = n + 1;
+        }
+        else if (counts.Count < IncidentEvidence.MaxListed)
+        {
+            counts[key] = 1;
+        }
+    }
+
+    private static List<string> QueueIdsOf(Incident incident)
+    {
+        lock (incident)
+        {
+            return [.. incident.Evidence.QueueIds.Distinct()];
+        }
+    }
+
+    private Incident Open(Suspension suspension, Submission? submission, Decision? decision, ReadOnlySpan<long> counts)
+    {
+        var rule = _engine.Rules.Rules.FirstOrDefault(r => r.Name == suspension.Rule);
+        var incident = new Incident
+        {
+            Identity = suspension.Identity,
+            Rule = suspension.Rule,
+            Reason = suspension.Reason,
+            OpenedAt = suspension.Since,
+            AutoReleaseAt = rule?.ReleaseAfter is { } after ? suspension.Since + after : null,
+        };
+        for (var i = 0; i < counts.Length && i < _engine.Rules.Rules.Count; i++)
+        {
+            var r = _engine.Rules.Rules[i];
+            if (counts[i] >= 0 && r.Scope == suspension.Identity.Scope)
+            {
+                var max = decision is { Rule: { } decisive } d && decisive == r ? d.Max : r.MaxFor(suspension.Identity.Key);
+                incident.Evidence.Counters.Add(new CounterValue(r.Name, r.UnitText, counts[i], max, r.WindowText));
+            }
+        }
+
+        incident.Timeline.Add(new IncidentEvent(suspension.Since, "suspended", suspension.By,
+            suspension.Reason + (incident.AutoReleaseAt is { } at ? $"; released automatically at {at:u}" : "; until an admin releases it")));
+        if (submission is { } s)
+        {
+            incident.Evidence.FirstSubmission = s.Time;
+        }
+
+        // Rare (once per suspension) and as durable as the suspension: written here, on the decision path.
+        _incidents.AddAsync(incident).GetAwaiter().GetResult();
+        _open[incident.Identity] = incident;
+        _alerts.Opened(incident);
+        return incident;
+    }
+
+    private async Task<string?> PostsuperAsync(string action, List<string> queueIds)
+    {
+        var arguments = new List<string>();
+        if (_options.PostfixConfigDirectory is { } dir)
+        {
+            arguments.AddRange(["-c", dir]);
+        }
+
+        // postsuper reads the queue ids from standard input with "-".
+        arguments.AddRange([action, "-"]);
+        try
+        {
+            var start = new ProcessStartInfo(_options.Postsuper)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var process = Process.Start(start)!;
+            await process.StandardInput.WriteAsync(string.Join('\n', queueIds) + "\n");
+            process.StandardInput.Close();
+            var error = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            return process.ExitCode == 0 ? null : $"{_options.Postsuper} {action} exited {process.ExitCode}: {(await error).Trim()}";
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or OperationCanceledException or IOException)
+        {
+            return $"{_options.Postsuper} {action} failed: {e.Message}";
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "RELEASED {Identity} by {By}: {Detail}")]
+    private partial void LogReleased(string identity, string by, string detail);
+}

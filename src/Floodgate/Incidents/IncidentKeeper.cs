@@ -1,0 +1,37 @@
+namespace Floodgate.Incidents;
+
+/// <summary>Every second: writes the evidence gathered for open incidents and releases accounts whose suspension time is up.</summary>
+public sealed partial class IncidentKeeper(Containment containment, TimeProvider time, ILogger<IncidentKeeper> logger) : BackgroundService
+{
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await containment.FlushAsync();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await containment.FlushAsync();
+                    await containment.ReleaseDueAsync();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailed(e);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "saving incidents or releasing due accounts failed; retrying in a second")]
+    private partial void LogFailed(Exception e);
+}
