@@ -13,6 +13,11 @@ public static class FloodgateCommands
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(CheckConfig());
         root.Subcommands.Add(DefaultConfig());
+        foreach (var verb in AdminCommands.All())
+        {
+            root.Subcommands.Add(verb);
+        }
+
         return root;
     }
 

@@ -1,3 +1,4 @@
+using Floodgate.Admin;
 using Floodgate.Alerts;
 using Floodgate.Configuration;
 using Floodgate.Engine;
@@ -53,6 +54,12 @@ public static class FloodgateHost
         builder.Services.AddSingleton(snapshots);
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton<IAccountStore>(accounts);
+        builder.Services.AddSingleton(AdminToken.LoadOrCreate(options.DataDirectory));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.DictionaryKeyPolicy = null;
+        });
         builder.Services.AddSingleton<IIncidentStore>(incidents);
         builder.Services.AddSingleton<IAuditLog>(incidents);
         builder.Services.AddSingleton(exemptions);
@@ -70,6 +77,7 @@ public static class FloodgateHost
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var listeners = kestrel.ApplicationServices.GetRequiredService<PolicyListeners>();
+            kestrel.Listen(options.AdminEndpoint.Tcp!);
             foreach (var endpoint in options.PolicyEndpoints)
             {
                 if (endpoint.UnixPath is { } path)
@@ -86,6 +94,7 @@ public static class FloodgateHost
 
         var app = builder.Build();
         app.Services.GetRequiredService<Containment>().LoadAsync().GetAwaiter().GetResult();
+        AdminApi.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             foreach (var endpoint in options.PolicyEndpoints.Where(e => e.UnixPath is not null))
@@ -97,8 +106,8 @@ public static class FloodgateHost
             }
 
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Floodgate")
-                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
-                    options.Source, string.Join(", ", options.PolicyEndpoints), options.Rules.Rules.Count,
+                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; admin API on http://{Admin} (token in {Token}); {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
+                    options.Source, string.Join(", ", options.PolicyEndpoints), AdminAddress(app, options), Path.Combine(options.DataDirectory, AdminToken.FileName), options.Rules.Rules.Count,
                     string.Join("; ", options.Rules.Rules), options.FailMode, database.Path, restored,
                     accounts.ListSuspensionsAsync().AsTask().GetAwaiter().GetResult().Count);
         });
@@ -108,6 +117,23 @@ public static class FloodgateHost
             database.Dispose();
         });
         return app;
+    }
+
+    /// <summary>The admin API's bound address (a configured port 0 gets a free port).</summary>
+    public static System.Net.IPEndPoint AdminAddress(WebApplication app, FloodgateOptions options)
+    {
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+        foreach (var address in addresses)
+        {
+            if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme == "http" && System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
+                && ip.Equals(options.AdminEndpoint.Tcp!.Address) && (options.AdminEndpoint.Tcp.Port == 0 || uri.Port == options.AdminEndpoint.Tcp.Port))
+            {
+                return new System.Net.IPEndPoint(ip, uri.Port);
+            }
+        }
+
+        return options.AdminEndpoint.Tcp!;
     }
 
     // Kestrel will not bind over a socket file left by a previous run; a live one means another Floodgate is serving.

@@ -57,7 +57,7 @@ public class DurabilityTests
         var folder = Directory.CreateTempSubdirectory("floodgate-kill-").FullName;
         var port = FreePort.Next();
         var config = Path.Combine(folder, "floodgate.yml");
-        File.WriteAllText(config, $"listen: {{ policy: [\"127.0.0.1:{port}\"] }}\ndata_dir: {folder}/data\nlog: {{ decisions: none }}\n" + Limits);
+        File.WriteAllText(config, $"listen: {{ policy: [\"127.0.0.1:{port}\"], admin: \"127.0.0.1:0\" }}\ndata_dir: {folder}/data\nlog: {{ decisions: none }}\n" + Limits);
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
         try
         {

@@ -46,7 +46,7 @@ internal sealed class TestServer : IAsyncDisposable
         var folder = Directory.CreateTempSubdirectory("floodgate-test-").FullName;
         var sock = Path.Combine(folder, "policy.sock");
         var endpoints = string.Join(", ", (listen ?? ["127.0.0.1:0", $"unix:{sock}"]).Select(e => $"\"{e}\""));
-        var config = $"listen:\n  policy: [{endpoints}]\ndata_dir: {dataDirectory ?? folder}\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
+        var config = $"listen:\n  policy: [{endpoints}]\n  admin: 127.0.0.1:0\ndata_dir: {dataDirectory ?? folder}\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
         var options = ConfigLoader.Parse(config, "test.yml");
         var logs = new LogCollector();
         var app = FloodgateHost.Build(options, time, b => b.AddProvider(logs), counters);
@@ -57,6 +57,14 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     public Task StopAsync() => _app.StopAsync();
+
+    /// <summary>The admin API's base address, for example http://127.0.0.1:41234/.</summary>
+    public string AdminUrl => $"http://{FloodgateHost.AdminAddress(_app, Options)}/";
+
+    public string AdminToken => _app.Services.GetRequiredService<Floodgate.Admin.AdminToken>().Value;
+
+    public T Service<T>()
+        where T : notnull => _app.Services.GetRequiredService<T>();
 
     public string DecisionLogText()
     {

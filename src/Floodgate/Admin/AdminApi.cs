@@ -1,0 +1,221 @@
+using System.Globalization;
+using Floodgate.Configuration;
+using Floodgate.Engine;
+using Floodgate.Incidents;
+using Floodgate.Storage;
+
+namespace Floodgate.Admin;
+
+/// <summary>The admin HTTP API (JSON, bearer token): health, accounts, incidents, exemptions, overrides, audit.</summary>
+public static class AdminApi
+{
+    public const string ActorHeader = "X-Floodgate-Actor";
+
+    public static void Map(WebApplication app)
+    {
+        var token = app.Services.GetRequiredService<AdminToken>();
+        app.Use(async (context, next) =>
+        {
+            var header = context.Request.Headers.Authorization.ToString();
+            var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+            if (!token.Matches(presented))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"floodgate\"";
+                await context.Response.WriteAsJsonAsync(new { error = $"a valid admin token is required (Authorization: Bearer ...; it is in {token.Path})" });
+                return;
+            }
+
+            await next(context);
+        });
+
+        var api = app.MapGroup("/api");
+        api.MapGet("/health", Health);
+        api.MapGet("/accounts", Accounts);
+        api.MapGet("/accounts/{account}", Account);
+        api.MapPost("/accounts/{account}/suspend", Suspend);
+        api.MapPost("/accounts/{account}/release", Release);
+        api.MapGet("/incidents", Incidents);
+        api.MapGet("/incidents/{id:long}", IncidentById);
+        api.MapGet("/exemptions", (DecisionEngine engine) => Results.Ok(engine.Exemptions.All.Select(ExemptionView)));
+        api.MapPost("/exemptions", Exempt);
+        api.MapDelete("/exemptions/{account}", Unexempt);
+        api.MapGet("/overrides", (FloodgateOptions options) => Results.Ok(options.Rules.Rules.Select(r => new
+        {
+            rule = r.Name,
+            max = r.Max,
+            overrides = r.Overrides,
+        })));
+        api.MapGet("/audit", async (IAuditLog audit, int? limit) => Results.Ok(await audit.ListAsync(Math.Clamp(limit ?? 100, 1, 10_000))));
+    }
+
+    private static async Task<IResult> Health(FloodgateOptions options, Hosting.PolicyListeners listeners, IAccountStore accounts,
+        Containment containment, MemoryCounterStore counters, TimeProvider time)
+    {
+        var suspended = await accounts.ListSuspensionsAsync();
+        return Results.Ok(new
+        {
+            status = "ok",
+            time = time.GetUtcNow(),
+            policy = listeners.Handlers.Select(h => new { endpoint = h.Endpoint.ToString(), connections = h.Handler.Connections }),
+            suspended = suspended.Count,
+            open_incidents = containment.OpenIncidents.Count,
+            tracked_identities = counters.TrackedIdentities,
+            limits = options.Rules.Rules.Select(r => r.ToString()),
+        });
+    }
+
+    private static async Task<IResult> Accounts(FloodgateOptions options, IAccountStore accounts, MemoryCounterStore counters,
+        Containment containment, TimeProvider time, int? limit)
+    {
+        var now = time.GetUtcNow();
+        var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Scope == Scope.Account).ToDictionary(s => s.Identity.Key);
+        var views = counters.Keys(Scope.Account).Union(suspended.Keys)
+            .Select(key => AccountView(options.Rules, key, counters.CountsOf(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment))
+            .OrderByDescending(v => v.State == "suspended")
+            .ThenByDescending(v => v.Utilization)
+            .Take(Math.Clamp(limit ?? 200, 1, 100_000));
+        return Results.Ok(views);
+    }
+
+    private static async Task<IResult> Account(string account, FloodgateOptions options, IAccountStore accounts, MemoryCounterStore counters,
+        Containment containment, TimeProvider time)
+    {
+        var key = account.ToLowerInvariant();
+        var suspension = (await accounts.ListSuspensionsAsync()).FirstOrDefault(s => s.Identity == new Identity(Scope.Account, key));
+        return Results.Ok(AccountView(options.Rules, key, counters.CountsOf(Scope.Account, key, time.GetUtcNow()), suspension, containment));
+    }
+
+    private static async Task<IResult> Suspend(string account, SuspendRequest? request, HttpContext context, Containment containment)
+    {
+        var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "suspended by an admin" : request.Reason;
+        var incident = await containment.SuspendAsync(new Identity(Scope.Account, account.ToLowerInvariant()), reason, Actor(context));
+        return Results.Ok(IncidentView(incident));
+    }
+
+    private static async Task<IResult> Release(string account, ReleaseRequest? request, HttpContext context, Containment containment)
+    {
+        var mode = request?.Mode?.ToLowerInvariant() switch
+        {
+            null or "" or "keep" => ReleaseMode.Keep,
+            "deliver" => ReleaseMode.Deliver,
+            "purge" => ReleaseMode.Purge,
+            var other => (ReleaseMode?)null,
+        };
+        if (mode is null)
+        {
+            return Results.BadRequest(new { error = $"mode must be deliver, purge or keep, not '{request!.Mode}'" });
+        }
+
+        var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, account.ToLowerInvariant()), mode.Value, Actor(context));
+        if (!outcome.WasSuspended && outcome.Incident is null)
+        {
+            return Results.NotFound(new { error = $"{account} is not suspended" });
+        }
+
+        return Results.Ok(new
+        {
+            account = account.ToLowerInvariant(),
+            released = outcome.WasSuspended,
+            incident = outcome.Incident is null ? null : IncidentView(outcome.Incident),
+            held_messages = outcome.HeldMessages,
+            problem = outcome.Problem,
+        });
+    }
+
+    private static async Task<IResult> Incidents(IIncidentStore incidents, Containment containment, bool? open, int? limit)
+    {
+        // Open incidents come from memory: their evidence is newer there than on disk.
+        var list = open == true
+            ? containment.OpenIncidents.OrderByDescending(i => i.Id).ToList()
+            : [.. (await incidents.ListAsync(false, Math.Clamp(limit ?? 50, 1, 10_000))).Select(i => containment.OpenIncidentOf(i.Identity) is { } live && live.Id == i.Id ? live : i)];
+        return Results.Ok(list.Select(IncidentView));
+    }
+
+    private static async Task<IResult> IncidentById(long id, IIncidentStore incidents, Containment containment)
+    {
+        var incident = containment.OpenIncidents.FirstOrDefault(i => i.Id == id) ?? await incidents.GetAsync(id);
+        return incident is null ? Results.NotFound(new { error = $"no incident {id}" }) : Results.Ok(IncidentView(incident));
+    }
+
+    private static async Task<IResult> Exempt(ExemptRequest request, HttpContext context, Containment containment, TimeProvider time)
+    {
+        if (string.IsNullOrWhiteSpace(request.Account))
+        {
+            return Results.BadRequest(new { error = "account is required" });
+        }
+
+        if (!DateTimeOffset.TryParse(request.Until, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var until) || until <= time.GetUtcNow())
+        {
+            return Results.BadRequest(new { error = $"until must be a future time such as 2026-11-27T18:00 or 2026-11-27T18:00:00Z, not '{request.Until}'" });
+        }
+
+        if (request.Max is < 0)
+        {
+            return Results.BadRequest(new { error = "max must not be negative" });
+        }
+
+        var exemption = await containment.ExemptAsync(request.Account, request.Max, until, Actor(context));
+        return Results.Ok(ExemptionView(exemption));
+    }
+
+    private static async Task<IResult> Unexempt(string account, HttpContext context, Containment containment) =>
+        await containment.RemoveExemptionAsync(account, Actor(context))
+            ? Results.Ok(new { account = account.ToLowerInvariant(), removed = true })
+            : Results.NotFound(new { error = $"{account} has no exemption" });
+
+    private static string Actor(HttpContext context)
+    {
+        var actor = context.Request.Headers[ActorHeader].ToString();
+        return string.IsNullOrWhiteSpace(actor) ? "api" : actor.Length > 64 ? actor[..64] : actor;
+    }
+
+    private static AccountState AccountView(RuleSet rules, string key, long[] counts, Suspension? suspension, Containment containment)
+    {
+        var counters = rules.Rules.Where(r => r.Scope == Scope.Account)
+            .Select(r => new CounterValue(r.Name, r.UnitText, Math.Max(0, counts[r.Index]), r.MaxFor(key), r.WindowText))
+            .ToList();
+        var incident = containment.OpenIncidentOf(new Identity(Scope.Account, key));
+        return new AccountState(
+            key,
+            suspension is null ? "active" : "suspended",
+            suspension?.Since,
+            suspension?.Rule,
+            suspension?.Reason,
+            suspension?.By,
+            incident?.Id,
+            incident?.AutoReleaseAt,
+            counters,
+            counters.Count == 0 ? 0 : counters.Max(c => c.Max == 0 ? 1.0 : (double)c.Count / c.Max));
+    }
+
+    private static object IncidentView(Incident incident)
+    {
+        lock (incident)
+        {
+            return new
+            {
+                id = incident.Id,
+                identity = new { scope = ScopeNames.Of(incident.Identity.Scope), key = incident.Identity.Key },
+                rule = incident.Rule,
+                reason = incident.Reason,
+                state = incident.IsOpen ? "open" : "closed",
+                opened_at = incident.OpenedAt,
+                auto_release_at = incident.AutoReleaseAt,
+                closed_at = incident.ClosedAt,
+                closed_by = incident.ClosedBy,
+                resolution = incident.Resolution,
+                evidence = incident.Evidence,
+                timeline = incident.Timeline.ToList(),
+            };
+        }
+    }
+
+    private static object ExemptionView(Exemption e) => new { account = e.Key, max = e.Max, until = e.Until, by = e.By, created_at = e.CreatedAt };
+
+    private sealed record SuspendRequest(string? Reason);
+
+    private sealed record ReleaseRequest(string? Mode);
+
+    private sealed record ExemptRequest(string? Account, long? Max, string? Until);
+}

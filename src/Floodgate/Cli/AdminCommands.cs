@@ -1,0 +1,231 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Floodgate.Configuration;
+
+namespace Floodgate.Cli;
+
+/// <summary>The admin verbs: status, accounts, suspend, release, incidents, exempt; each calls the admin API.</summary>
+public static class AdminCommands
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private static readonly Option<string?> Config = new("--config", "-c") { Description = "Configuration file, to find the admin API and its token (default: $FLOODGATE_CONFIG, else the embedded default)" };
+    private static readonly Option<string?> Url = new("--url") { Description = "Admin API address (default: http://<listen.admin>)" };
+    private static readonly Option<string?> Token = new("--token") { Description = "Admin token (default: $FLOODGATE_TOKEN, else DATA_DIR/admin.token)" };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table" };
+
+    public static IEnumerable<Command> All() => [Status(), Accounts(), Suspend(), Release(), Incidents(), Exempt()];
+
+    private static Command Verb(string name, string description, Func<ParseResult, AdminClient, TextWriter, Task> run, params Symbol[] symbols)
+    {
+        var command = new Command(name, description) { Config, Url, Token, Json };
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Option option:
+                    command.Options.Add(option);
+                    break;
+                case Argument argument:
+                    command.Arguments.Add(argument);
+                    break;
+            }
+        }
+
+        command.SetAction(async (parse, _) =>
+        {
+            try
+            {
+                var config = parse.GetValue(Config) ?? Environment.GetEnvironmentVariable("FLOODGATE_CONFIG");
+                using var client = AdminClient.Create(config, parse.GetValue(Url), parse.GetValue(Token));
+                await run(parse, client, parse.InvocationConfiguration.Output);
+                return 0;
+            }
+            catch (CliException e)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"floodgate {name}: {e.Message}");
+                return 1;
+            }
+            catch (ConfigException e)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"floodgate {name}: the configuration cannot be used:{Environment.NewLine}{e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command Status() => Verb("status", "Show whether Floodgate is running, its listeners, suspensions and open incidents.", async (parse, client, output) =>
+    {
+        var health = await client.GetAsync("api/health");
+        if (Print(parse, output, health))
+        {
+            return;
+        }
+
+        output.WriteLine($"floodgate: {health["status"]}; {health["suspended"]} suspended, {health["open_incidents"]} open incidents, {health["tracked_identities"]} identities counted");
+        foreach (var listener in health["policy"]!.AsArray())
+        {
+            output.WriteLine($"  policy {listener!["endpoint"]}: {listener["connections"]} connections");
+        }
+
+        foreach (var limit in health["limits"]!.AsArray())
+        {
+            output.WriteLine($"  limit {limit}");
+        }
+    });
+
+    private static Command Accounts()
+    {
+        var limit = new Option<int>("--limit") { Description = "At most this many accounts (suspended first, then the busiest)", DefaultValueFactory = _ => 50 };
+        return Verb("accounts", "List accounts: state and each limit's counter.", async (parse, client, output) =>
+        {
+            var accounts = await client.GetAsync($"api/accounts?limit={parse.GetValue(limit)}");
+            if (Print(parse, output, accounts))
+            {
+                return;
+            }
+
+            var table = new TextTable("ACCOUNT", "STATE", "COUNTERS", "INCIDENT");
+            foreach (var a in accounts.AsArray())
+            {
+                var counters = string.Join("  ", a!["counters"]!.AsArray().Select(c => $"{c!["rule"]} {c["count"]}/{c["max"]} per {c["window"]}"));
+                table.Add(a["account"]!.ToString(), a["state"]!.ToString(), counters, a["incident_id"]?.ToString() ?? "");
+            }
+
+            table.Write(output);
+        }, limit);
+    }
+
+    private static Command Suspend()
+    {
+        var account = new Argument<string>("account") { Description = "The account (SASL login) to stop" };
+        var reason = new Option<string?>("--reason") { Description = "Why, for the incident and the audit log" };
+        return Verb("suspend", "Suspend an account by hand: its mail is held until it is released.", async (parse, client, output) =>
+        {
+            var incident = await client.PostAsync($"api/accounts/{Uri.EscapeDataString(parse.GetValue(account)!)}/suspend", new { reason = parse.GetValue(reason) });
+            if (!Print(parse, output, incident))
+            {
+                output.WriteLine($"{parse.GetValue(account)} suspended; incident {incident["id"]}");
+            }
+        }, account, reason);
+    }
+
+    private static Command Release()
+    {
+        var account = new Argument<string>("account") { Description = "The suspended account" };
+        var deliver = new Option<bool>("--deliver") { Description = "Deliver its held mail (postsuper -H)" };
+        var purge = new Option<bool>("--purge") { Description = "Delete its held mail (postsuper -d)" };
+        return Verb("release", "Release a suspended account and deliver or purge its held mail.", async (parse, client, output) =>
+        {
+            if (parse.GetValue(deliver) == parse.GetValue(purge))
+            {
+                throw new CliException("say what happens to the held mail: --deliver or --purge");
+            }
+
+            var mode = parse.GetValue(deliver) ? "deliver" : "purge";
+            var result = await client.PostAsync($"api/accounts/{Uri.EscapeDataString(parse.GetValue(account)!)}/release", new { mode });
+            if (Print(parse, output, result))
+            {
+                return;
+            }
+
+            output.WriteLine($"{result["account"]} released; {result["held_messages"]} held messages {(mode == "deliver" ? "delivered" : "purged")}"
+                + (result["incident"] is { } incident ? $"; incident {incident["id"]} closed" : ""));
+            if (result["problem"] is { } problem)
+            {
+                throw new CliException($"held mail: {problem}");
+            }
+        }, account, deliver, purge);
+    }
+
+    private static Command Incidents()
+    {
+        var id = new Argument<long?>("id") { Description = "Show one incident in full", Arity = ArgumentArity.ZeroOrOne };
+        var all = new Option<bool>("--all") { Description = "Closed incidents too (newest first)" };
+        return Verb("incidents", "List open incidents (or --all), or show one with its evidence.", async (parse, client, output) =>
+        {
+            if (parse.GetValue(id) is { } one)
+            {
+                var incident = await client.GetAsync($"api/incidents/{one}");
+                output.WriteLine(incident.ToJsonString(Indented));
+                return;
+            }
+
+            var incidents = await client.GetAsync(parse.GetValue(all) ? "api/incidents?limit=100" : "api/incidents?open=true");
+            if (Print(parse, output, incidents))
+            {
+                return;
+            }
+
+            var table = new TextTable("ID", "IDENTITY", "RULE", "OPENED", "STATE", "REFUSED", "RELEASE");
+            foreach (var i in incidents.AsArray())
+            {
+                table.Add(i!["id"]!.ToString(), $"{i["identity"]!["scope"]}:{i["identity"]!["key"]}", i["rule"]?.ToString() ?? "by hand",
+                    Time(i["opened_at"]), i["state"]!.ToString() + (i["resolution"] is { } r ? $" ({r})" : ""),
+                    i["evidence"]!["refused_messages"]!.ToString(), i["auto_release_at"] is { } at ? $"auto {Time(at)}" : "by admin");
+            }
+
+            table.Write(output);
+        }, id, all);
+    }
+
+    private static Command Exempt()
+    {
+        var account = new Argument<string>("account") { Description = "The account or domain" };
+        var max = new Option<long?>("--max") { Description = "Raise its limits to this many (default: no limit at all)" };
+        var until = new Option<string?>("--until") { Description = "When the exemption ends: 18:00, 2026-11-28T06:00, 2026-11-28T06:00Z" };
+        var remove = new Option<bool>("--remove") { Description = "End the exemption now" };
+        return Verb("exempt", "Exempt an account from its limits (or raise them) until a time.", async (parse, client, output) =>
+        {
+            var who = parse.GetValue(account)!;
+            if (parse.GetValue(remove))
+            {
+                await client.DeleteAsync($"api/exemptions/{Uri.EscapeDataString(who)}");
+                output.WriteLine($"{who}: exemption removed");
+                return;
+            }
+
+            var text = parse.GetValue(until) ?? throw new CliException("--until is required (for example --until 18:00)");
+            var end = ParseUntil(text);
+            var result = await client.PostAsync("api/exemptions", new { account = who, max = parse.GetValue(max), until = end.ToString("O", CultureInfo.InvariantCulture) });
+            if (!Print(parse, output, result))
+            {
+                output.WriteLine($"{result["account"]}: {(result["max"] is { } m ? $"limits raised to {m}" : "no limits")} until {Time(result["until"])}");
+            }
+        }, account, max, until, remove);
+    }
+
+    // "18:00" is today at 18:00 local time (tomorrow if that has passed); anything else as DateTimeOffset reads it.
+    private static DateTimeOffset ParseUntil(string text)
+    {
+        if (TimeOnly.TryParse(text, CultureInfo.InvariantCulture, out var time))
+        {
+            var today = DateTime.Today.Add(time.ToTimeSpan());
+            return new DateTimeOffset(today <= DateTime.Now ? today.AddDays(1) : today);
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var at))
+        {
+            return at;
+        }
+
+        throw new CliException($"'{text}' is not a time: write 18:00, 2026-11-28T06:00 or 2026-11-28T06:00Z");
+    }
+
+    private static string Time(JsonNode? node) =>
+        node is null ? "" : DateTimeOffset.Parse(node.GetValue<string>(), CultureInfo.InvariantCulture).ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static bool Print(ParseResult parse, TextWriter output, JsonNode json)
+    {
+        if (!parse.GetValue(Json))
+        {
+            return false;
+        }
+
+        output.WriteLine(json.ToJsonString(Indented));
+        return true;
+    }
+}
