@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Floodgate.Tests.Support;
 
 namespace Floodgate.Tests.Postfix;
@@ -185,6 +186,70 @@ public class PostfixEndToEndTests
         Assert.Equal(0, CountOf(log, "hold: DATA from"));
         Assert.Equal(3, CountOf(log, "hold: RCPT from"));
         Assert.Contains(floodgate.Logs.Lines, l => l.Contains($"SUSPENDED account:{Login("alice")} by rule hourly", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Postfix_ReleaseDeliver_DeliversTheHeldMail_ReleasePurge_DeletesIt()
+    {
+        var port = FreePort.Next();
+        var config = PostfixInstance.Snippet("main.cf").Replace("inet:127.0.0.1:10040", $"inet:127.0.0.1:{port}", StringComparison.Ordinal);
+        await using var postfix = await PostfixInstance.StartAsync(config, Users);
+        await using var floodgate = await TestServer.StartAsync(
+            $"release: {{ postfix_config_dir: {postfix.ConfigDirectory} }}\n"
+            + "limits:\n  - { name: hourly, scope: account, unit: messages, max: 3, per: 1h, action: suspend }\n",
+            listen: [$"127.0.0.1:{port}"]);
+        foreach (var user in new[] { "mallory", "bob" })
+        {
+            Assert.Equal(8, await Mail.SendAsync(postfix.SmtpPort, Login(user), Users[user],
+                Enumerable.Range(0, 8).Select(i => Mail.Message(Login(user), Recipients(1, "v"), $"{user} {i}"))));
+        }
+
+        await postfix.SettleAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(10, (await postfix.QueueAsync()).Count(m => m.Queue == "hold"));
+
+        var deliver = await FloodgateCli.AgainstAsync(floodgate, "release", Login("mallory"), "--deliver");
+        Assert.True(deliver.Exit == 0, deliver.Error);
+        Assert.Contains($"{Login("mallory")} released; 5 held messages delivered", deliver.Output, StringComparison.Ordinal);
+
+        var purge = await FloodgateCli.AgainstAsync(floodgate, "release", Login("bob"), "--purge");
+        Assert.True(purge.Exit == 0, purge.Error);
+        Assert.Contains($"{Login("bob")} released; 5 held messages purged", purge.Output, StringComparison.Ordinal);
+
+        await PostfixInstance.RunAsync("/usr/sbin/postqueue", $"-c {postfix.ConfigDirectory} -f");
+        await postfix.SettleAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty(await postfix.QueueAsync());
+        var delivered = postfix.Delivered();
+        Assert.Equal(8, delivered.Count(h => h.Contains($"From: {Login("mallory")}", StringComparison.Ordinal)));
+        Assert.Equal(3, delivered.Count(h => h.Contains($"From: {Login("bob")}", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Postfix_SuspensionWithReleaseAfter_IsLiftedAutomatically_HeldMailKept()
+    {
+        var port = FreePort.Next();
+        var config = PostfixInstance.Snippet("main.cf").Replace("inet:127.0.0.1:10040", $"inet:127.0.0.1:{port}", StringComparison.Ordinal);
+        await using var postfix = await PostfixInstance.StartAsync(config, Users);
+        await using var floodgate = await TestServer.StartAsync(
+            "limits:\n  - { name: hourly, scope: account, unit: messages, max: 3, per: 1h, action: suspend, release_after: 3s }\n",
+            listen: [$"127.0.0.1:{port}"]);
+        var messages = Enumerable.Range(0, 6).Select(i => Mail.Message(Login("alice"), Recipients(1, "v"), $"alice {i}")).ToArray();
+
+        Assert.Equal(5, await Mail.SendAsync(postfix.SmtpPort, Login("alice"), Users["alice"], messages[..5]));
+        await postfix.SettleAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, (await postfix.QueueAsync()).Count(m => m.Queue == "hold"));
+        var incidents = JsonNode.Parse((await FloodgateCli.AgainstAsync(floodgate, "incidents", "--all", "--json")).Output)!.AsArray();
+        Assert.NotNull(incidents.Single()!["auto_release_at"]);
+
+        // Three seconds after the suspension Floodgate releases the account by itself; the held mail waits for an admin.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        incidents = JsonNode.Parse((await FloodgateCli.AgainstAsync(floodgate, "incidents", "--all", "--json")).Output)!.AsArray();
+        Assert.Equal("auto-released", incidents.Single()!["resolution"]!.GetValue<string>());
+        Assert.Equal("floodgate", incidents.Single()!["closed_by"]!.GetValue<string>());
+
+        Assert.Equal(1, await Mail.SendAsync(postfix.SmtpPort, Login("alice"), Users["alice"], messages[5..]));
+        await postfix.SettleAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(4, postfix.Delivered().Count);
+        Assert.Equal(2, (await postfix.QueueAsync()).Count(m => m.Queue == "hold"));
     }
 
     private static int CountOf(string text, string part)
