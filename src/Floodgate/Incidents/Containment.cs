@@ -17,7 +17,7 @@ public sealed partial class Containment
     private readonly IAccountStore _accounts;
     private readonly IIncidentStore _incidents;
     private readonly IAuditLog _audit;
-    private readonly IIncidentAlerts _alerts;
+    private readonly IIncidentAlerts[] _alerts;
     private readonly MemoryCounterStore _counters;
     private readonly SqliteCounterSnapshots _snapshots;
     private readonly SqliteExemptions _exemptionStore;
@@ -28,14 +28,14 @@ public sealed partial class Containment
     private readonly ConcurrentDictionary<Identity, Incident> _open = new();
     private readonly ConcurrentDictionary<long, Incident> _dirty = new();
 
-    public Containment(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IIncidentAlerts alerts,
+    public Containment(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IEnumerable<IIncidentAlerts> alerts,
         MemoryCounterStore counters, SqliteCounterSnapshots snapshots, SqliteExemptions exemptions, DecisionEngine engine,
         ReleaseOptions options, TimeProvider time, ILogger<Containment> logger)
     {
         _accounts = accounts;
         _incidents = incidents;
         _audit = audit;
-        _alerts = alerts;
+        _alerts = [.. alerts];
         _counters = counters;
         _snapshots = snapshots;
         _exemptionStore = exemptions;
@@ -173,7 +173,10 @@ public sealed partial class Containment
 
             _dirty.TryRemove(incident.Id, out _);
             await _incidents.SaveAsync(incident);
-            _alerts.Closed(incident);
+            foreach (var alerts in _alerts)
+            {
+                alerts.Closed(incident);
+            }
         }
 
         await _audit.AppendAsync(new AuditEntry(now, by, "release", identity.ToString(), detail));
@@ -192,6 +195,23 @@ public sealed partial class Containment
         }
 
         return due.Count;
+    }
+
+    /// <summary>Adds an alert's delivery to its incident's timeline.</summary>
+    public void RecordAlerted(long incidentId, string channel, string detail)
+    {
+        var incident = _open.Values.FirstOrDefault(i => i.Id == incidentId);
+        if (incident is null)
+        {
+            return;
+        }
+
+        lock (incident)
+        {
+            incident.Timeline.Add(new IncidentEvent(_time.GetUtcNow(), "alerted", channel, detail));
+        }
+
+        _dirty[incident.Id] = incident;
     }
 
     /// <summary>Writes the evidence gathered since the last flush.</summary>
@@ -284,7 +304,10 @@ public sealed partial class Containment
         // Rare (once per suspension) and as durable as the suspension: written here, on the decision path.
         _incidents.AddAsync(incident).GetAwaiter().GetResult();
         _open[incident.Identity] = incident;
-        _alerts.Opened(incident);
+        foreach (var alerts in _alerts)
+        {
+            alerts.Opened(incident);
+        }
         return incident;
     }
 
