@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Reflection;
+using Floodgate.Alerts;
 using Floodgate.Engine;
 using Floodgate.Incidents;
 using YamlDotNet.Core;
@@ -17,7 +18,7 @@ public sealed class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release"];
+    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
 
@@ -246,6 +247,7 @@ public sealed class ConfigLoader
         }
 
         var release = ReadRelease(root);
+        var alerts = ReadAlerts(root);
         var decisions = "stdout";
         if (Section(root, "log") is { } log)
         {
@@ -268,6 +270,7 @@ public sealed class ConfigLoader
             DataDirectory = dataDirectory,
             AdminEndpoint = admin,
             Release = release,
+            Alerts = alerts,
             SnapshotInterval = snapshotInterval,
         };
     }
@@ -410,6 +413,194 @@ public sealed class ConfigLoader
         {
             ResetCounters = Enum(section, "reset_counters", "release.reset_counters", ["true", "false"], v => v == "true", true),
         };
+    }
+
+    private AlertOptions ReadAlerts(YamlMappingNode root)
+    {
+        var alerts = new AlertOptions();
+        if (Section(root, "alerts") is not { } section)
+        {
+            return alerts;
+        }
+
+        CheckKeys(section, "alerts.", ["email", "webhook", "command", "retry", "reminder", "dashboard_url"]);
+
+        TimeSpan Duration(YamlMappingNode map, string key, string path, TimeSpan fallback, TimeSpan min, TimeSpan max)
+        {
+            if (Scalar(map, key, path) is not { } node)
+            {
+                return fallback;
+            }
+
+            if (AlertOptions.TryParseDuration(node.Value!, out var value) && value >= min && value <= max)
+            {
+                return value;
+            }
+
+            Error(node, path, $"'{node.Value}' is not a duration from {AlertOptions.FormatDuration(min)} to {AlertOptions.FormatDuration(max)} (250ms, 30s, 5m, 1h)");
+            return fallback;
+        }
+
+        // A URL is not echoed back: a webhook's path and query usually are its secret.
+        Uri? Url(YamlMappingNode map, string key, string path, bool required)
+        {
+            if (Scalar(map, key, path, required) is not { } node)
+            {
+                return null;
+            }
+
+            if (WebhookAlertOptions.TryParseUrl(node.Value!, out var url))
+            {
+                return url;
+            }
+
+            Error(node, path, "is not an absolute http:// or https:// URL");
+            return null;
+        }
+
+        if (Section(section, "email") is { } email)
+        {
+            CheckKeys(email, "alerts.email.", ["to", "from", "host", "port", "tls", "username", "password", "timeout"]);
+            var to = new List<string>();
+            var toEntries = Strings(email, "alerts.email.to");
+            foreach (var (text, node) in toEntries)
+            {
+                if (EmailAlertOptions.IsAddress(text))
+                {
+                    to.Add(text.Trim());
+                }
+                else
+                {
+                    Error(node, "alerts.email.to", $"'{text}' is not a mail address (name@example.com)");
+                }
+            }
+
+            if (toEntries.Count == 0)
+            {
+                Error(email.Children.TryGetValue(new YamlScalarNode("to"), out var where) ? where : email, "alerts.email.to", "needs at least one address to send alerts to");
+            }
+
+            var from = Scalar(email, "from", "alerts.email.from", required: true);
+            if (from is not null && !EmailAlertOptions.IsAddress(from.Value!))
+            {
+                Error(from, "alerts.email.from", $"'{from.Value}' is not a mail address (floodgate@example.com)");
+            }
+
+            var host = Scalar(email, "host", "alerts.email.host", required: true);
+            if (host is not null && Uri.CheckHostName(host.Value!.Trim('[', ']')) == UriHostNameType.Unknown)
+            {
+                Error(host, "alerts.email.host", $"'{host.Value}' is not a host name or IP address");
+            }
+
+            var loopback = host is null || EmailAlertOptions.IsLoopback(host.Value!);
+            var tls = Enum(email, "tls", "alerts.email.tls", ["none", "starttls", "implicit"],
+                v => v switch { "starttls" => EmailTls.StartTls, "implicit" => EmailTls.Implicit, _ => EmailTls.None },
+                loopback ? EmailTls.None : EmailTls.StartTls);
+            var port = EmailAlertOptions.DefaultPort(tls);
+            if (Scalar(email, "port", "alerts.email.port") is { } portNode && ParseCount(portNode, "alerts.email.port", 1, 65535) is { } p)
+            {
+                port = (int)p;
+            }
+
+            // Only whether a password is there is ever looked at: its value appears in no message.
+            var username = Scalar(email, "username", "alerts.email.username");
+            var password = Scalar(email, "password", "alerts.email.password");
+            if (username is not null && password is null && !email.Children.ContainsKey(new YamlScalarNode("password")))
+            {
+                Error(username, "alerts.email.password", "is missing: a username needs a password (here or in FLOODGATE_ALERTS__EMAIL__PASSWORD)");
+            }
+            else if (password is not null && username is null && !email.Children.ContainsKey(new YamlScalarNode("username")))
+            {
+                Error(email, "alerts.email.username", "is missing: a password is set but no username to log in with");
+            }
+            else if (username is not null && tls == EmailTls.None && !loopback)
+            {
+                Error(username, "alerts.email.tls", $"is none, which would send the password in clear text to {host!.Value}: use starttls or implicit");
+            }
+
+            if (from is not null && host is not null && to.Count > 0)
+            {
+                alerts = alerts with
+                {
+                    Email = new EmailAlertOptions
+                    {
+                        To = to,
+                        From = from.Value!.Trim(),
+                        Host = host.Value!.Trim('[', ']'),
+                        Port = port,
+                        Tls = tls,
+                        Username = username?.Value,
+                        Password = password?.Value,
+                        Timeout = Duration(email, "timeout", "alerts.email.timeout", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
+                    },
+                };
+            }
+        }
+
+        if (Section(section, "webhook") is { } webhook)
+        {
+            CheckKeys(webhook, "alerts.webhook.", ["url", "timeout"]);
+            var url = Url(webhook, "url", "alerts.webhook.url", required: true);
+            var timeout = Duration(webhook, "timeout", "alerts.webhook.timeout", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));
+            if (url is not null)
+            {
+                alerts = alerts with { Webhook = new WebhookAlertOptions { Url = url, Timeout = timeout } };
+            }
+        }
+
+        if (Section(section, "command") is { } command)
+        {
+            CheckKeys(command, "alerts.command.", ["run", "args", "timeout"]);
+            var run = Scalar(command, "run", "alerts.command.run", required: true);
+            if (run is not null && !Path.IsPathFullyQualified(run.Value!))
+            {
+                Error(run, "alerts.command.run", $"'{run.Value}' is not an absolute path (it is run without a shell or PATH lookup)");
+            }
+            else if (run is not null && !File.Exists(run.Value!))
+            {
+                Error(run, "alerts.command.run", $"'{run.Value}' does not exist");
+            }
+
+            var args = Strings(command, "alerts.command.args").Select(a => a.Text).ToList();
+            var timeout = Duration(command, "timeout", "alerts.command.timeout", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
+            if (run is not null)
+            {
+                alerts = alerts with { Command = new CommandAlertOptions { Run = run.Value!, Args = args, Timeout = timeout } };
+            }
+        }
+
+        if (Section(section, "retry") is { } retry)
+        {
+            CheckKeys(retry, "alerts.retry.", ["attempts", "first_delay"]);
+            var attempts = Scalar(retry, "attempts", "alerts.retry.attempts") is { } n ? ParseCount(n, "alerts.retry.attempts", 1, 20) : null;
+            alerts = alerts with
+            {
+                Retry = new AlertRetryOptions
+                {
+                    Attempts = (int)(attempts ?? 6),
+                    FirstDelay = Duration(retry, "first_delay", "alerts.retry.first_delay", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),
+                },
+            };
+        }
+
+        if (Scalar(section, "reminder", "alerts.reminder") is { } reminder)
+        {
+            if (AlertOptions.TryParseDuration(reminder.Value!, out var every) && (every == TimeSpan.Zero || (every >= TimeSpan.FromMinutes(1) && every <= TimeSpan.FromDays(7))))
+            {
+                alerts = alerts with { Reminder = every };
+            }
+            else
+            {
+                Error(reminder, "alerts.reminder", $"'{reminder.Value}' is not 0s (no reminder) or a duration from 1m to 7d");
+            }
+        }
+
+        if (section.Children.TryGetValue(new YamlScalarNode("dashboard_url"), out var dashboard) && dashboard is not YamlScalarNode { Value: null or "" })
+        {
+            alerts = alerts with { DashboardUrl = Url(section, "dashboard_url", "alerts.dashboard_url", required: false)?.OriginalString };
+        }
+
+        return alerts;
     }
 
     private PolicyOptions ReadPolicy(YamlMappingNode root)

@@ -1,3 +1,4 @@
+using Floodgate.Alerts;
 using Floodgate.Engine;
 using Floodgate.Incidents;
 
@@ -25,6 +26,9 @@ public sealed record FloodgateOptions
     public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     public PolicyOptions Policy { get; init; } = new();
+
+    /// <summary>Where and how incidents are announced.</summary>
+    public AlertOptions Alerts { get; init; } = new();
 
     /// <summary>Where decision lines go: "stdout", "none" or a file path.</summary>
     public string DecisionLog { get; init; } = "stdout";

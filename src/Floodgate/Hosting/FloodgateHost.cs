@@ -65,6 +65,10 @@ public static class FloodgateHost
         builder.Services.AddSingleton(exemptions);
         builder.Services.AddSingleton(options.Release);
         builder.Services.AddSingleton<IIncidentAlerts, LoggedIncidentAlerts>();
+        builder.Services.AddSingleton(s => new AlertDispatcher(options.Alerts, AlertChannels.From(options.Alerts, clock), clock,
+            s.GetRequiredService<ILogger<AlertDispatcher>>()));
+        builder.Services.AddSingleton<IIncidentAlerts>(s => s.GetRequiredService<AlertDispatcher>());
+        builder.Services.AddHostedService<AlertDispatcherService>();
         builder.Services.AddSingleton<Containment>();
         builder.Services.AddHostedService<IncidentKeeper>();
         builder.Services.AddSingleton<CounterSnapshotter>();
@@ -93,7 +97,23 @@ public static class FloodgateHost
         });
 
         var app = builder.Build();
-        app.Services.GetRequiredService<Containment>().LoadAsync().GetAwaiter().GetResult();
+        var containment = app.Services.GetRequiredService<Containment>();
+        containment.LoadAsync().GetAwaiter().GetResult();
+        var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
+        dispatcher.Delivered += d =>
+        {
+            if (d.IncidentId is { } id)
+            {
+                containment.RecordAlerted(id, d.Channel, d.Event == AlertEvent.Suspended ? "alert delivered" : $"{d.Event} delivered".ToLowerInvariant());
+            }
+        };
+
+        // Incidents still open from before a restart: reminders resume; an incident already alerted is not alerted again.
+        foreach (var incident in containment.OpenIncidents)
+        {
+            dispatcher.Opened(incident);
+        }
+
         AdminApi.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
         {

@@ -62,7 +62,17 @@ internal sealed class PostfixInstance : IAsyncDisposable
         // Postfix's daemons run as the postfix user and must reach the queue through this folder.
         File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
         var postfix = new PostfixInstance(folder);
-        await postfix.LaunchAsync(policyConfig, users);
+        try
+        {
+            await postfix.LaunchAsync(policyConfig, users);
+        }
+        catch
+        {
+            // Leave nothing running behind a failed start: the sink and any master that did start.
+            await postfix.DisposeAsync();
+            throw;
+        }
+
         return postfix;
     }
 
