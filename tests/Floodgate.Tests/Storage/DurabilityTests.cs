@@ -100,6 +100,7 @@ public class DurabilityTests
             using (var db = FloodgateDatabase.Open(folder))
             {
                 Assert.Equal(2, db.SchemaVersion);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(db.Path));
                 Assert.Equal("wal", db.Run(c =>
                 {
                     using var command = c.CreateCommand();
