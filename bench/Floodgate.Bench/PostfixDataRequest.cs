@@ -5,7 +5,8 @@ namespace Floodgate.Bench;
 
 /// <summary>
 /// The policy request Postfix smtpd sends at DATA for an authenticated submission over TLS: every attribute of
-/// SMTPD_POLICY_README in its order, including the 3.8 pair compatibility_level and mail_version.
+/// SMTPD_POLICY_README in its order, including the 3.8 pair compatibility_level and mail_version; or the same
+/// one-recipient message's request at RCPT, for policy services that only count there.
 /// </summary>
 internal static class PostfixDataRequest
 {
@@ -14,25 +15,33 @@ internal static class PostfixDataRequest
 
     /// <summary>
     /// Writes the request of message number <paramref name="message"/> from <paramref name="account"/>, sent by the
-    /// smtpd process serving <paramref name="client"/>; returns its length in bytes, blank line included.
+    /// smtpd process serving <paramref name="client"/> at <paramref name="state"/>; returns its length in bytes,
+    /// blank line included.
     /// </summary>
-    public static int Write(Span<byte> destination, ReadOnlySpan<byte> account, int client, long message)
+    public static int Write(Span<byte> destination, ReadOnlySpan<byte> account, int client, long message, PostfixState state = PostfixState.Data)
     {
+        var rcpt = state == PostfixState.Rcpt;
         var n = 0;
         Line(destination, ref n, "request=smtpd_access_policy"u8);
-        Line(destination, ref n, "protocol_state=DATA"u8);
+        Line(destination, ref n, rcpt ? "protocol_state=RCPT"u8 : "protocol_state=DATA"u8);
         Line(destination, ref n, "protocol_name=ESMTP"u8);
         Line(destination, ref n, "helo_name=laptop.example.net"u8);
 
-        // One queue file per message: Postfix's short queue ids are upper-case hexadecimal.
+        // One queue file per message: Postfix's short queue ids are upper-case hexadecimal. smtpd creates the file
+        // when it accepts the first recipient, so that recipient's RCPT request has none yet (the NOQUEUE of its logs).
         Append(destination, ref n, "queue_id="u8);
-        Hex(destination, ref n, message, upper: true);
+        if (!rcpt)
+        {
+            Hex(destination, ref n, message, upper: true);
+        }
+
         NewLine(destination, ref n);
         Line(destination, ref n, "sender="u8, account);
 
-        // At DATA the recipient attribute is empty and recipient_count says how many RCPT TO were accepted.
-        Line(destination, ref n, "recipient="u8);
-        Line(destination, ref n, "recipient_count=1"u8);
+        // At DATA the recipient attribute is empty and recipient_count says how many RCPT TO were accepted; at RCPT
+        // recipient is the one being checked and the count is that of those accepted before it.
+        Line(destination, ref n, rcpt ? "recipient=bob@example.org"u8 : "recipient="u8);
+        Line(destination, ref n, rcpt ? "recipient_count=0"u8 : "recipient_count=1"u8);
         Append(destination, ref n, "client_address=198.51.100."u8);
         Number(destination, ref n, (client % 250) + 1);
         NewLine(destination, ref n);

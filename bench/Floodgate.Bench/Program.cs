@@ -1,9 +1,10 @@
 using BenchmarkDotNet.Running;
 using Floodgate.Bench.Load;
 using Floodgate.Bench.Micro;
+using Floodgate.Bench.Peers;
 
-// Two tools in one program: `micro` runs the BenchmarkDotNet suite (arguments pass through), `load` drives a
-// policy listener over loopback.
+// Three tools in one program: `micro` runs the BenchmarkDotNet suite (arguments pass through), `load` drives a
+// policy listener over loopback, `peers` drives Floodgate and other policy services with the same load side by side.
 switch (args.FirstOrDefault())
 {
     case "micro":
@@ -22,8 +23,17 @@ switch (args.FirstOrDefault())
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     case "load":
         return await LoadTool.RunAsync(args[1..]);
+    case "peers":
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.Error.WriteLine("peers: installs and runs Debian's postfwd and policyd-rate-limit, so it runs on Debian only");
+            return 2;
+        }
+
+        return await PeersTool.RunAsync(args[1..]);
     default:
         Console.Error.WriteLine("usage: Floodgate.Bench micro [BenchmarkDotNet arguments, e.g. --filter *Parser*]");
         Console.Error.WriteLine(LoadOptions.Usage);
+        Console.Error.WriteLine(PeersOptions.Usage);
         return 2;
 }

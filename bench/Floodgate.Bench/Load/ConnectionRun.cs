@@ -3,7 +3,8 @@ namespace Floodgate.Bench.Load;
 /// <summary>One connection's share of a run: what it sends, and what it saw (kept per connection, merged after).</summary>
 internal sealed class ConnectionRun
 {
-    public ConnectionRun(byte[][] logins, ZipfDistribution draw, int seed, int count, long[] latencies, int offset, long firstMessage)
+    public ConnectionRun(byte[][] logins, ZipfDistribution draw, int seed, int count, long[] latencies, int offset, long firstMessage,
+        PostfixState state)
     {
         Logins = logins;
         Draw = draw;
@@ -12,6 +13,7 @@ internal sealed class ConnectionRun
         Latencies = latencies;
         Offset = offset;
         FirstMessage = firstMessage;
+        State = state;
         Sent = new int[logins.Length];
         Accepted = new int[logins.Length];
     }
@@ -34,17 +36,21 @@ internal sealed class ConnectionRun
     /// <summary>The number of this connection's first message (queue_id and instance are made from it).</summary>
     public long FirstMessage { get; }
 
+    /// <summary>The stage the requests are sent at.</summary>
+    public PostfixState State { get; }
+
     /// <summary>Requests sent per user.</summary>
     public int[] Sent { get; }
 
-    /// <summary>DUNNO answers per user.</summary>
+    /// <summary>Accepting answers (DUNNO or OK, in any case) per user.</summary>
     public int[] Accepted { get; }
 
-    public long Dunno { get; set; }
+    /// <summary>Accepting answers over all users.</summary>
+    public long Accepts { get; set; }
 
     public long Deferred { get; set; }
 
-    /// <summary>Answers that are neither DUNNO nor DEFER_IF_PERMIT.</summary>
+    /// <summary>Answers that neither accept nor are DEFER_IF_PERMIT.</summary>
     public long Unexpected { get; set; }
 
     public string? FirstUnexpected { get; set; }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Floodgate.Configuration;
 using Floodgate.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -12,10 +11,12 @@ namespace Floodgate.Bench.Load;
 internal sealed class InProcessFloodgate : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string _dataDirectory;
 
-    private InProcessFloodgate(WebApplication app, IPEndPoint endpoint, string config)
+    private InProcessFloodgate(WebApplication app, IPEndPoint endpoint, string config, string dataDirectory)
     {
         _app = app;
+        _dataDirectory = dataDirectory;
         Endpoint = endpoint;
         Config = config;
     }
@@ -28,35 +29,41 @@ internal sealed class InProcessFloodgate : IAsyncDisposable
     /// <summary>Starts a host with one rule: account, messages, <paramref name="max"/> per 1h, defer.</summary>
     public static async Task<InProcessFloodgate> StartAsync(long max, string? decisionLog)
     {
-        var endpoint = new IPEndPoint(IPAddress.Loopback, FreePort());
-        var log = decisionLog is null ? "none" : "'" + decisionLog.Replace("'", "''", StringComparison.Ordinal) + "'";
-        var config = string.Create(CultureInfo.InvariantCulture, $$"""
-            listen:
-              policy: ["{{endpoint}}"]
-            limits:
-              - { name: load, scope: account, unit: messages, max: {{max}}, per: 1h, action: defer }
-            log:
-              decisions: {{log}}
-            """);
+        var endpoint = Loopback.FreeEndpoint();
+        var data = Directory.CreateTempSubdirectory("floodgate-bench-").FullName;
+        var config = ConfigFor(endpoint, max, decisionLog, data);
 
         // No environment overrides: FLOODGATE_* variables in the shell must not change what is measured.
         var options = ConfigLoader.Parse(config, "load tool", environment: null);
         var app = FloodgateHost.Build(options, logging: logging => logging.ClearProviders());
         await app.StartAsync();
-        return new InProcessFloodgate(app, endpoint, config);
+        return new InProcessFloodgate(app, endpoint, config, data);
+    }
+
+    /// <summary>
+    /// The YAML of a Floodgate listening on <paramref name="endpoint"/> with one rule: account, messages,
+    /// <paramref name="max"/> per 1h, defer; decision log to <paramref name="decisionLog"/> (a path or stdout), or none;
+    /// its state (SQLite, admin token) in <paramref name="dataDirectory"/>, its admin API on a free port.
+    /// </summary>
+    public static string ConfigFor(IPEndPoint endpoint, long max, string? decisionLog, string dataDirectory)
+    {
+        var log = decisionLog is null ? "none" : "'" + decisionLog.Replace("'", "''", StringComparison.Ordinal) + "'";
+        return string.Create(CultureInfo.InvariantCulture, $$"""
+            listen:
+              policy: ["{{endpoint}}"]
+              admin: "127.0.0.1:0"
+            data_dir: '{{dataDirectory.Replace("'", "''", StringComparison.Ordinal)}}'
+            limits:
+              - { name: load, scope: account, unit: messages, max: {{max}}, per: 1h, action: defer }
+            log:
+              decisions: {{log}}
+            """);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-
-    // The configuration wants a concrete port: take one the kernel hands out, then release it for Kestrel.
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+        Directory.Delete(_dataDirectory, recursive: true);
     }
 }

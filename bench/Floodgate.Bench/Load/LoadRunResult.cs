@@ -16,7 +16,8 @@ internal sealed record LoadRunResult
     /// <summary>Per-request latencies in Stopwatch ticks, sorted.</summary>
     public required long[] SortedLatencies { get; init; }
 
-    public required long Dunno { get; init; }
+    /// <summary>Accepting answers: DUNNO or OK, in any case.</summary>
+    public required long Accepts { get; init; }
 
     public required long Deferred { get; init; }
 
@@ -27,7 +28,7 @@ internal sealed record LoadRunResult
     /// <summary>Requests sent per user, over all connections.</summary>
     public required int[] Sent { get; init; }
 
-    /// <summary>DUNNO answers per user, over all connections.</summary>
+    /// <summary>Accepting answers per user, over all connections.</summary>
     public required int[] Accepted { get; init; }
 
     /// <summary>Bytes allocated by the whole process (client and, in process, server) per request.</summary>

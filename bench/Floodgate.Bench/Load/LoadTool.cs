@@ -14,6 +14,9 @@ namespace Floodgate.Bench.Load;
 /// </summary>
 internal static class LoadTool
 {
+    // Warm-up messages are numbered far above any run's, so no queue_id or instance repeats on one server.
+    private const long WarmupMessages = 1L << 60;
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         // Numbers in the tables are read by people and pasted into the README: one format everywhere.
@@ -97,14 +100,29 @@ internal static class LoadTool
             var connections = options.Connections[run];
             if (options.WarmupRequests > 0)
             {
-                var warmLogins = Logins($"warm{run + 1}.{loginTag}", options.Users);
-                await RunOnceAsync(endpoint, run + 1, connections, options.WarmupRequests, warmLogins, draw,
-                    options.Seed + 7919 + run, runTag: (2 * run) + 1);
+                await RunOnceAsync(endpoint, new LoadRunPlan
+                {
+                    Run = run + 1,
+                    Connections = connections,
+                    Requests = options.WarmupRequests,
+                    Logins = Logins($"warm{run + 1}.{loginTag}", options.Users),
+                    Draw = draw,
+                    Seed = options.Seed + 7919 + run,
+                    RunTag = (2 * run) + 1,
+                });
             }
 
             var logins = Logins($"run{run + 1}.{loginTag}", options.Users);
-            var result = await RunOnceAsync(endpoint, run + 1, connections, options.Requests, logins, draw,
-                options.Seed + run, runTag: (2 * run) + 2);
+            var result = await RunOnceAsync(endpoint, new LoadRunPlan
+            {
+                Run = run + 1,
+                Connections = connections,
+                Requests = options.Requests,
+                Logins = logins,
+                Draw = draw,
+                Seed = options.Seed + run,
+                RunTag = (2 * run) + 2,
+            });
             if (options.Check)
             {
                 result = result with { Check = Check(result, options.Max, logins) };
@@ -113,7 +131,7 @@ internal static class LoadTool
             results.Add(result);
             WriteLine($"run {result.Run}: {result.Connections} connections, {result.Requests} requests in {result.Seconds:F2} s = "
                 + $"{result.RequestsPerSecond:F0} requests/s; latency p50 {result.LatencyMs(0.50):F3} ms, p99 {result.LatencyMs(0.99):F3} ms, "
-                + $"p99.9 {result.LatencyMs(0.999):F3} ms; DUNNO {result.Dunno}, other {result.Other} (DEFER_IF_PERMIT {result.Deferred}, "
+                + $"p99.9 {result.LatencyMs(0.999):F3} ms; DUNNO {result.Accepts}, other {result.Other} (DEFER_IF_PERMIT {result.Deferred}, "
                 + $"unexpected {result.Unexpected}); {result.AllocatedPerRequest:F0} B allocated per request (process), "
                 + $"GCs gen0/1/2 {result.Gen0}/{result.Gen1}/{result.Gen2}");
             if (result.FirstUnexpected is not null)
@@ -133,7 +151,7 @@ internal static class LoadTool
         foreach (var r in results)
         {
             WriteLine($"| {r.Connections} | {r.Requests} | {r.Seconds:F2} | {r.RequestsPerSecond:F0} | {r.LatencyMs(0.50):F3} | "
-                + $"{r.LatencyMs(0.99):F3} | {r.LatencyMs(0.999):F3} | {r.Dunno} | {r.Other} | {r.AllocatedPerRequest:F0} | "
+                + $"{r.LatencyMs(0.99):F3} | {r.LatencyMs(0.999):F3} | {r.Accepts} | {r.Other} | {r.AllocatedPerRequest:F0} | "
                 + $"{(r.Check is null ? "-" : r.Check.StartsWith("PASS", StringComparison.Ordinal) ? "PASS" : "FAIL")} |");
         }
 
@@ -143,24 +161,60 @@ internal static class LoadTool
         return results.Any(r => r.Check is not null && !r.Check.StartsWith("PASS", StringComparison.Ordinal)) ? 1 : 0;
     }
 
-    private static async Task<LoadRunResult> RunOnceAsync(EndPoint endpoint, int run, int connections, int requests,
-        byte[][] logins, ZipfDistribution draw, int seed, int runTag)
+    /// <summary>
+    /// Connects the plan's connections, sends its warm-up, then its measured requests, and reports what they saw.
+    /// </summary>
+    /// <exception cref="TimeoutException">Connecting, the warm-up and the run took longer than the plan's timeout.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancel"/> was cancelled; the connections are closed.</exception>
+    public static async Task<LoadRunResult> RunOnceAsync(EndPoint endpoint, LoadRunPlan plan, CancellationToken cancel = default)
     {
-        var latencies = new long[requests];
+        var budget = Stopwatch.StartNew();
+        var connections = plan.Connections;
+        var latencies = new long[plan.Requests];
         var clients = new List<PolicyClient>(connections);
         var shares = new List<ConnectionRun>(connections);
+        var warmups = new List<ConnectionRun>(connections);
         try
         {
+            using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+            {
+                connecting.CancelAfter(Remaining(plan.Timeout, budget));
+                for (var c = 0; c < connections; c++)
+                {
+                    try
+                    {
+                        clients.Add(await PolicyClient.ConnectAsync(endpoint, c, connecting.Token));
+                    }
+                    catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+                    {
+                        throw new TimeoutException($"{c} of {connections} connections were open after {plan.Timeout.TotalSeconds:F0} s");
+                    }
+                }
+            }
+
             var offset = 0;
+            var warmOffset = 0;
+            var warmLatencies = new long[plan.WarmupRequests];
             for (var c = 0; c < connections; c++)
             {
-                clients.Add(await PolicyClient.ConnectAsync(endpoint, c));
-                var count = (requests / connections) + (c < requests % connections ? 1 : 0);
+                var count = Share(plan.Requests, connections, c);
 
                 // Message numbers unique per run and connection: they become queue_id and instance.
-                var firstMessage = ((long)runTag << 40) + ((long)c << 24);
-                shares.Add(new ConnectionRun(logins, draw, (seed * 65_537) + c, count, latencies, offset, firstMessage));
+                var firstMessage = ((long)plan.RunTag << 40) + ((long)c << 24);
+                shares.Add(new ConnectionRun(plan.Logins, plan.Draw, (plan.Seed * 65_537) + c, count, latencies, offset, firstMessage, plan.State));
                 offset += count;
+                if (plan.WarmupRequests > 0)
+                {
+                    var warmCount = Share(plan.WarmupRequests, connections, c);
+                    warmups.Add(new ConnectionRun(plan.WarmupLogins ?? plan.Logins, plan.Draw, (plan.Seed * 65_537) + 7919 + c, warmCount,
+                        warmLatencies, warmOffset, WarmupMessages + firstMessage, plan.State));
+                    warmOffset += warmCount;
+                }
+            }
+
+            if (plan.WarmupRequests > 0)
+            {
+                await RunPhaseAsync(clients, warmups, plan, budget, "the warm-up", cancel);
             }
 
             GC.Collect();
@@ -168,22 +222,16 @@ internal static class LoadTool
             var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var started = Stopwatch.GetTimestamp();
-            var tasks = new Task[connections];
-            for (var c = 0; c < connections; c++)
-            {
-                tasks[c] = clients[c].RunAsync(shares[c]);
-            }
-
-            await Task.WhenAll(tasks);
+            await RunPhaseAsync(clients, shares, plan, budget, "the run", cancel);
             var elapsed = Stopwatch.GetElapsedTime(started);
             allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
 
             Array.Sort(latencies);
-            var sent = new int[logins.Length];
-            var accepted = new int[logins.Length];
+            var sent = new int[plan.Logins.Length];
+            var accepted = new int[plan.Logins.Length];
             foreach (var share in shares)
             {
-                for (var u = 0; u < logins.Length; u++)
+                for (var u = 0; u < plan.Logins.Length; u++)
                 {
                     sent[u] += share.Sent[u];
                     accepted[u] += share.Accepted[u];
@@ -192,18 +240,18 @@ internal static class LoadTool
 
             return new LoadRunResult
             {
-                Run = run,
+                Run = plan.Run,
                 Connections = connections,
-                Requests = requests,
+                Requests = plan.Requests,
                 Seconds = elapsed.TotalSeconds,
                 SortedLatencies = latencies,
-                Dunno = shares.Sum(s => s.Dunno),
+                Accepts = shares.Sum(s => s.Accepts),
                 Deferred = shares.Sum(s => s.Deferred),
                 Unexpected = shares.Sum(s => s.Unexpected),
                 FirstUnexpected = shares.Select(s => s.FirstUnexpected).FirstOrDefault(s => s is not null),
                 Sent = sent,
                 Accepted = accepted,
-                AllocatedPerRequest = (double)allocated / requests,
+                AllocatedPerRequest = (double)allocated / plan.Requests,
                 Gen0 = GC.CollectionCount(0) - gen0,
                 Gen1 = GC.CollectionCount(1) - gen1,
                 Gen2 = GC.CollectionCount(2) - gen2,
@@ -218,34 +266,8 @@ internal static class LoadTool
         }
     }
 
-    // Exact enforcement: a fresh account/messages rule accepts a login's first max messages and defers every later one.
-    private static string Check(LoadRunResult result, long max, byte[][] logins)
-    {
-        var wrong = 0;
-        string? first = null;
-        for (var u = 0; u < result.Sent.Length; u++)
-        {
-            var expected = Math.Min(result.Sent[u], max);
-            if (result.Accepted[u] != expected)
-            {
-                wrong++;
-                first ??= $"{Encoding.UTF8.GetString(logins[u])} sent {result.Sent[u]}, got {result.Accepted[u]} DUNNO, expected {expected}";
-            }
-        }
-
-        var users = result.Sent.Count(s => s > 0);
-        var limited = result.Sent.Count(s => s > max);
-        if (wrong == 0 && result.Unexpected == 0)
-        {
-            return $"PASS: {users} users each got exactly min(sent, {max}) DUNNO; {limited} of them reached the limit";
-        }
-
-        return $"FAIL: {wrong} of {users} users got the wrong number of DUNNO answers"
-            + (first is null ? "" : $" (first: {first})")
-            + (result.Unexpected == 0 ? "" : $"; {result.Unexpected} answers were neither DUNNO nor DEFER_IF_PERMIT");
-    }
-
-    private static byte[][] Logins(string prefix, int users)
+    /// <summary>The logins <c>{prefix}user{n}@example.com</c> for n from 0 to users - 1, as UTF-8.</summary>
+    public static byte[][] Logins(string prefix, int users)
     {
         var logins = new byte[users][];
         for (var u = 0; u < users; u++)
@@ -254,6 +276,66 @@ internal static class LoadTool
         }
 
         return logins;
+    }
+
+    private static int Share(int requests, int connections, int c) => (requests / connections) + (c < requests % connections ? 1 : 0);
+
+    private static TimeSpan Remaining(TimeSpan timeout, Stopwatch budget) =>
+        timeout == Timeout.InfiniteTimeSpan ? timeout : TimeSpan.FromTicks(Math.Max(0, (timeout - budget.Elapsed).Ticks));
+
+    private static async Task RunPhaseAsync(List<PolicyClient> clients, List<ConnectionRun> shares, LoadRunPlan plan, Stopwatch budget,
+        string phase, CancellationToken cancel)
+    {
+        var tasks = new Task[clients.Count];
+        for (var c = 0; c < clients.Count; c++)
+        {
+            tasks[c] = clients[c].RunAsync(shares[c]);
+        }
+
+        var all = Task.WhenAll(tasks);
+        try
+        {
+            await all.WaitAsync(Remaining(plan.Timeout, budget), cancel);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Closing the sockets ends the sends and receives still waiting on a server that stopped answering.
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            try
+            {
+                await all;
+            }
+            catch (Exception)
+            {
+                // The clients failed because their sockets were closed: the timeout is the news.
+            }
+
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            var answered = shares.Sum(s => s.Accepts + s.Deferred + s.Unexpected);
+            throw new TimeoutException($"{phase} had {answered} of {shares.Sum(s => s.Count)} answers when the {plan.Timeout.TotalSeconds:F0} s timeout ran out");
+        }
+    }
+
+    // Exact enforcement: a fresh account/messages rule accepts a login's first max messages and defers every later one.
+    private static string Check(LoadRunResult result, long max, byte[][] logins)
+    {
+        var check = EnforcementCheck.Of(result, max, logins);
+        if (check.Exact && result.Unexpected == 0)
+        {
+            return $"PASS: {check.Users} users each got exactly min(sent, {max}) DUNNO; {check.Limited} of them reached the limit";
+        }
+
+        return $"FAIL: {check.Wrong} of {check.Users} users got the wrong number of DUNNO answers"
+            + (check.FirstWrong is null ? "" : $" (first: {check.FirstWrong})")
+            + (result.Unexpected == 0 ? "" : $"; {result.Unexpected} answers were neither DUNNO nor DEFER_IF_PERMIT");
     }
 
     private static async Task<EndPoint> ResolveAsync(string target)
@@ -281,7 +363,8 @@ internal static class LoadTool
         throw new ArgumentException($"--target '{target}' is not host:port or unix:PATH");
     }
 
-    private static string Machine()
+    /// <summary>The processor, OS, runtime and GC mode, for the report.</summary>
+    public static string Machine()
     {
         string? cpu = null;
         try

@@ -12,7 +12,7 @@ namespace Floodgate.Bench.Load;
 /// </summary>
 internal sealed class PolicyClient : IDisposable
 {
-    private static ReadOnlySpan<byte> DunnoAnswer => "action=DUNNO\n\n"u8;
+    private static ReadOnlySpan<byte> ActionPrefix => "action="u8;
 
     private static ReadOnlySpan<byte> DeferPrefix => "action=DEFER_IF_PERMIT "u8;
 
@@ -20,6 +20,7 @@ internal sealed class PolicyClient : IDisposable
     private readonly int _index;
     private readonly byte[] _request = new byte[PostfixDataRequest.MaxBytes];
     private readonly byte[] _answer = new byte[4096];
+    private bool _disposed;
 
     private PolicyClient(Socket socket, int index)
     {
@@ -27,14 +28,14 @@ internal sealed class PolicyClient : IDisposable
         _index = index;
     }
 
-    public static async Task<PolicyClient> ConnectAsync(EndPoint endpoint, int index)
+    public static async Task<PolicyClient> ConnectAsync(EndPoint endpoint, int index, CancellationToken cancel = default)
     {
         var socket = endpoint is UnixDomainSocketEndPoint
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(endpoint);
+            await socket.ConnectAsync(endpoint, cancel);
         }
         catch
         {
@@ -53,7 +54,7 @@ internal sealed class PolicyClient : IDisposable
         for (var i = 0; i < run.Count; i++)
         {
             var user = run.Draw.Sample(run.Random);
-            var length = PostfixDataRequest.Write(_request, run.Logins[user], _index, run.FirstMessage + i);
+            var length = PostfixDataRequest.Write(_request, run.Logins[user], _index, run.FirstMessage + i, run.State);
             var started = Stopwatch.GetTimestamp();
 
             var sent = 0;
@@ -86,6 +87,13 @@ internal sealed class PolicyClient : IDisposable
 
     public void Dispose()
     {
+        // A run that times out closes its clients early to end their waits; the run's cleanup closes them again.
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -102,10 +110,10 @@ internal sealed class PolicyClient : IDisposable
     {
         var answer = _answer.AsSpan(0, received);
         run.Sent[user]++;
-        if (answer.SequenceEqual(DunnoAnswer))
+        if (Accepts(answer))
         {
             run.Accepted[user]++;
-            run.Dunno++;
+            run.Accepts++;
         }
         else if (answer.StartsWith(DeferPrefix))
         {
@@ -116,5 +124,20 @@ internal sealed class PolicyClient : IDisposable
             run.Unexpected++;
             run.FirstUnexpected ??= Encoding.UTF8.GetString(answer).TrimEnd('\n');
         }
+    }
+
+    // DUNNO and OK let the message go on (OK may carry a text); policy services differ in case (policyd-rate-limit
+    // answers "dunno"), and Postfix compares actions case-insensitively.
+    private static bool Accepts(ReadOnlySpan<byte> answer)
+    {
+        if (!answer.StartsWith(ActionPrefix))
+        {
+            return false;
+        }
+
+        var value = answer[ActionPrefix.Length..];
+        var end = value.IndexOfAny((byte)' ', (byte)'\n');
+        var action = end < 0 ? value : value[..end];
+        return Ascii.EqualsIgnoreCase(action, "DUNNO"u8) || Ascii.EqualsIgnoreCase(action, "OK"u8);
     }
 }

@@ -72,10 +72,12 @@ internal sealed class PolicyPath
         var pending = _engine.DecideAsync(submission, stage, _counts);
         var decision = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
-        var action = _answers.ActionFor(decision);
+        // As the connection handler does: the answer is rendered into the output buffer, and the log takes its action bytes.
         _output.ResetWrittenCount();
-        PolicyAnswers.Write(_output, action);
-        _log.Write("policy", submission, decision, _counts, _engine.Rules, "DATA", action);
+        var span = _output.GetSpan(_answers.MaxAnswerBytes);
+        var length = _answers.Format(span, decision);
+        _log.Write("policy", submission, decision, _counts, _engine.Rules, "DATA", span[7..(length - 2)]);
+        _output.Advance(length);
         return _output.WrittenCount;
     }
 }

@@ -78,23 +78,5 @@ public sealed class PolicyAnswers
         }
     }
 
-    /// <summary>Writes the whole answer, "action=...\n\n", for an action from <see cref="ActionFor"/>.</summary>
-    public static void Write(IBufferWriter<byte> output, string action)
-    {
-        if (ReferenceEquals(action, Dunno))
-        {
-            output.Write(PolicyAttributes.DunnoAnswer);
-            return;
-        }
-
-        var span = output.GetSpan(PolicyAttributes.ActionPrefix.Length + Encoding.UTF8.GetMaxByteCount(action.Length) + 2);
-        PolicyAttributes.ActionPrefix.CopyTo(span);
-        var n = PolicyAttributes.ActionPrefix.Length;
-        n += Encoding.UTF8.GetBytes(action, span[n..]);
-        span[n++] = (byte)'\n';
-        span[n++] = (byte)'\n';
-        output.Advance(n);
-    }
-
     private static string IdentityOf(in Decision decision) => decision.Suspension?.Identity.Key ?? decision.Identity?.Key ?? "this sender";
 }

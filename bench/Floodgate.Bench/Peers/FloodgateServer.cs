@@ -1,0 +1,61 @@
+using Floodgate.Bench.Load;
+
+namespace Floodgate.Bench.Peers;
+
+/// <summary>
+/// Floodgate with the comparison's rule and no decision log: by default the built <c>floodgate serve --config FILE</c>
+/// in its own process, like the peers; or the host in this process that the load tool uses.
+/// </summary>
+internal sealed class FloodgateServer : PolicyServer
+{
+    private readonly long _max;
+    private readonly string _directory;
+    private readonly bool _inProcess;
+    private ChildProcess? _process;
+    private InProcessFloodgate? _host;
+
+    public FloodgateServer(long max, string directory, bool inProcess)
+        : base(inProcess ? "Floodgate (in process)" : "Floodgate", "floodgate", PostfixState.Data, Loopback.FreeEndpoint())
+    {
+        _max = max;
+        _directory = directory;
+        _inProcess = inProcess;
+    }
+
+    public override async Task StartAsync(TimeSpan timeout, CancellationToken cancel)
+    {
+        if (_inProcess)
+        {
+            _host = await InProcessFloodgate.StartAsync(_max, decisionLog: null);
+            Endpoint = _host.Endpoint;
+            Setup = $"in this process (FloodgateHost.Build), configuration:\n{_host.Config}";
+            return;
+        }
+
+        var config = Path.Combine(_directory, "floodgate.yml");
+        await File.WriteAllTextAsync(config, InProcessFloodgate.ConfigFor(Endpoint, _max, decisionLog: null, Path.Combine(_directory, "data")), cancel);
+
+        // The bench references Floodgate, so the build puts the floodgate executable beside this one.
+        var host = Path.Combine(AppContext.BaseDirectory, "floodgate");
+        string[] arguments = ["serve", "--config", config];
+        if (!File.Exists(host))
+        {
+            (host, arguments) = ("dotnet", [Path.Combine(AppContext.BaseDirectory, "floodgate.dll"), .. arguments]);
+        }
+
+        Setup = $"{host} {string.Join(' ', arguments)}\n{config}:\n{await File.ReadAllTextAsync(config, cancel)}";
+        _process = ChildProcess.Start(host, arguments, _directory);
+        await WaitUntilListeningAsync(timeout, cancel);
+    }
+
+    public override string? Failure() => _process?.Failure();
+
+    public override async ValueTask DisposeAsync()
+    {
+        _process?.Dispose();
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+}
