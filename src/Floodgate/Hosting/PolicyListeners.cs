@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Floodgate.Hosting;
 
 /// <summary>The policy endpoints of this process, each with its own handler and connection count.</summary>
-public sealed class PolicyListeners(IServiceProvider services)
+public sealed class PolicyListeners(IServiceProvider services) : IDisposable
 {
     private readonly List<(ListenEndpoint Endpoint, PolicyConnectionHandler Handler, ListenOptions Listen)> _handlers = [];
 
@@ -15,6 +15,14 @@ public sealed class PolicyListeners(IServiceProvider services)
     /// <summary>The TCP addresses actually bound once the host has started (a configured port 0 gets a free port).</summary>
     public IEnumerable<System.Net.IPEndPoint> BoundTcpEndpoints =>
         _handlers.Where(h => h.Endpoint.Tcp is not null).Select(h => h.Listen.IPEndPoint!);
+
+    public void Dispose()
+    {
+        foreach (var (_, handler, _) in _handlers)
+        {
+            handler.Dispose();
+        }
+    }
 
     public PolicyConnectionHandler Add(ListenEndpoint endpoint, ListenOptions listen)
     {

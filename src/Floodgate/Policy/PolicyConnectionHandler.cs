@@ -12,7 +12,7 @@ namespace Floodgate.Policy;
 /// Serves the Postfix policy protocol on one endpoint: persistent connections, one answer per request, requests
 /// pipelined in one read answered in one write. A broken request closes only its own connection.
 /// </summary>
-public sealed partial class PolicyConnectionHandler : ConnectionHandler
+public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDisposable
 {
     private readonly DecisionEngine _engine;
     private readonly PolicyOptions _options;
@@ -25,11 +25,13 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
     private int _connections;
 
     private readonly Containment? _containment;
+    private readonly IdleWatch _idleWatch;
 
     public PolicyConnectionHandler(DecisionEngine engine, FloodgateOptions options, DecisionLog log, TimeProvider time,
         ILogger<PolicyConnectionHandler> logger, string endpoint, Containment? containment = null, CancellationToken stopping = default)
     {
         _containment = containment;
+        _idleWatch = new IdleWatch(options.Policy.IdleTimeout, time);
         _stopping = stopping;
         _engine = engine;
         _options = options.Policy;
@@ -42,6 +44,8 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
 
     /// <summary>Connections open on this endpoint now.</summary>
     public int Connections => Volatile.Read(ref _connections);
+
+    public void Dispose() => _idleWatch.Dispose();
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -76,29 +80,27 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var session = new PolicySession(_options, _engine.Rules.Rules.Count, _answers.MaxAnswerBytes);
+
         // Stopping closes each connection between requests, so Postfix reconnects to the next Floodgate at once
-        // instead of talking to this one until the shutdown timeout.
+        // instead of talking to this one until the shutdown timeout. Idleness is watched by one timer for all
+        // connections rather than a timer per read.
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _stopping);
+        using var watched = _idleWatch.Watch(idle);
         while (true)
         {
             ReadResult read;
-            idle.CancelAfter(_options.IdleTimeout);
             try
             {
                 read = await input.ReadAsync(idle.Token);
+                watched.Touch();
             }
             catch (OperationCanceledException)
             {
-                if (!connection.ConnectionClosed.IsCancellationRequested && !_stopping.IsCancellationRequested)
+                if (watched.TimedOut)
                 {
                     LogIdle(_endpoint, connection.RemoteEndPoint?.ToString() ?? "local", _options.IdleTimeout);
                 }
 
-                return;
-            }
-
-            if (!idle.TryReset())
-            {
                 return;
             }
 
