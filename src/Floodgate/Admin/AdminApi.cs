@@ -40,12 +40,16 @@ public static class AdminApi
         api.MapGet("/exemptions", (DecisionEngine engine) => Results.Ok(engine.Exemptions.All.Select(ExemptionView)));
         api.MapPost("/exemptions", Exempt);
         api.MapDelete("/exemptions/{account}", Unexempt);
-        api.MapGet("/overrides", (FloodgateOptions options) => Results.Ok(options.Rules.Rules.Select(r => new
+        api.MapGet("/overrides", (FloodgateOptions options, DecisionEngine engine) => Results.Ok(new
         {
-            rule = r.Name,
-            max = r.Max,
-            overrides = r.Overrides,
-        })));
+            configured = options.Rules.Rules.Select(r => new { rule = r.Name, max = r.Max, overrides = r.Overrides }),
+            set = engine.Overrides.All.Select(o => new { key = o.Key, rule = o.Rule, max = o.Max }),
+        }));
+        api.MapPost("/overrides", SetOverride);
+        api.MapDelete("/overrides/{key}/{rule}", async (string key, string rule, HttpContext context, Containment containment) =>
+            await containment.RemoveOverrideAsync(key, rule, Actor(context))
+                ? Results.Ok(new { key = key.ToLowerInvariant(), rule, removed = true })
+                : Results.NotFound(new { error = $"{key} has no override of {rule}" }));
         api.MapGet("/audit", async (IAuditLog audit, int? limit) => Results.Ok(await audit.ListAsync(Math.Clamp(limit ?? 100, 1, 10_000))));
     }
 
@@ -65,25 +69,25 @@ public static class AdminApi
         });
     }
 
-    private static async Task<IResult> Accounts(FloodgateOptions options, IAccountStore accounts, MemoryCounterStore counters,
+    private static async Task<IResult> Accounts(DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
         Containment containment, TimeProvider time, int? limit)
     {
         var now = time.GetUtcNow();
         var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Scope == Scope.Account).ToDictionary(s => s.Identity.Key);
         var views = counters.Keys(Scope.Account).Union(suspended.Keys)
-            .Select(key => AccountView(options.Rules, key, counters.CountsOf(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment))
+            .Select(key => AccountView(engine, key, counters.CountsOf(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment))
             .OrderByDescending(v => v.State == "suspended")
             .ThenByDescending(v => v.Utilization)
             .Take(Math.Clamp(limit ?? 200, 1, 100_000));
         return Results.Ok(views);
     }
 
-    private static async Task<IResult> Account(string account, FloodgateOptions options, IAccountStore accounts, MemoryCounterStore counters,
+    private static async Task<IResult> Account(string account, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
         Containment containment, TimeProvider time)
     {
         var key = account.ToLowerInvariant();
         var suspension = (await accounts.ListSuspensionsAsync()).FirstOrDefault(s => s.Identity == new Identity(Scope.Account, key));
-        return Results.Ok(AccountView(options.Rules, key, counters.CountsOf(Scope.Account, key, time.GetUtcNow()), suspension, containment));
+        return Results.Ok(AccountView(engine, key, counters.CountsOf(Scope.Account, key, time.GetUtcNow()), suspension, containment));
     }
 
     private static async Task<IResult> Suspend(string account, SuspendRequest? request, HttpContext context, Containment containment)
@@ -159,6 +163,22 @@ public static class AdminApi
         return Results.Ok(ExemptionView(exemption));
     }
 
+    private static async Task<IResult> SetOverride(OverrideRequest request, HttpContext context, Containment containment, FloodgateOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(request.Key) || request.Max is not { } max || max < 0)
+        {
+            return Results.BadRequest(new { error = "key and a max of 0 or more are required" });
+        }
+
+        if (!options.Rules.Rules.Any(r => r.Name == request.Rule))
+        {
+            return Results.BadRequest(new { error = $"there is no limit named '{request.Rule}' (limits: {string.Join(", ", options.Rules.Rules.Select(r => r.Name))})" });
+        }
+
+        await containment.SetOverrideAsync(request.Key, request.Rule!, max, Actor(context));
+        return Results.Ok(new { key = request.Key.ToLowerInvariant(), rule = request.Rule, max });
+    }
+
     private static async Task<IResult> Unexempt(string account, HttpContext context, Containment containment) =>
         await containment.RemoveExemptionAsync(account, Actor(context))
             ? Results.Ok(new { account = account.ToLowerInvariant(), removed = true })
@@ -170,10 +190,11 @@ public static class AdminApi
         return string.IsNullOrWhiteSpace(actor) ? "api" : actor.Length > 64 ? actor[..64] : actor;
     }
 
-    private static AccountState AccountView(RuleSet rules, string key, long[] counts, Suspension? suspension, Containment containment)
+    private static AccountState AccountView(DecisionEngine engine, string key, long[] counts, Suspension? suspension, Containment containment)
     {
-        var counters = rules.Rules.Where(r => r.Scope == Scope.Account)
-            .Select(r => new CounterValue(r.Name, r.UnitText, Math.Max(0, counts[r.Index]), r.MaxFor(key), r.WindowText))
+        var counters = engine.Rules.Rules.Where(r => r.Scope == Scope.Account)
+            .Select(r => new CounterValue(r.Name, r.UnitText, Math.Max(0, counts[r.Index]),
+                engine.Overrides.TryGet(r.Name, key, out var set) ? set : r.MaxFor(key), r.WindowText))
             .ToList();
         var incident = containment.OpenIncidentOf(new Identity(Scope.Account, key));
         return new AccountState(
@@ -218,4 +239,6 @@ public static class AdminApi
     private sealed record ReleaseRequest(string? Mode);
 
     private sealed record ExemptRequest(string? Account, long? Max, string? Until);
+
+    private sealed record OverrideRequest(string? Key, string? Rule, long? Max);
 }

@@ -9,8 +9,10 @@ public sealed class DecisionEngine
     private readonly ICounterStore _counters;
     private readonly IAccountStore _accounts;
 
-    public DecisionEngine(RuleSet rules, ICounterStore counters, IAccountStore accounts, ExemptionTable? exemptions = null)
+    public DecisionEngine(RuleSet rules, ICounterStore counters, IAccountStore accounts, ExemptionTable? exemptions = null,
+        OverrideTable? overrides = null)
     {
+        Overrides = overrides ?? new OverrideTable();
         Rules = rules;
         _counters = counters;
         _accounts = accounts;
@@ -18,6 +20,9 @@ public sealed class DecisionEngine
     }
 
     public RuleSet Rules { get; }
+
+    /// <summary>Overrides set through the admin API; they win over the configuration's.</summary>
+    public OverrideTable Overrides { get; }
 
     /// <summary>Time-limited exemptions (admin API); the configuration's permanent ones are in <see cref="Rules"/>.</summary>
     public ExemptionTable Exemptions { get; }
@@ -61,7 +66,7 @@ public sealed class DecisionEngine
 
                 // At check stage the message's size is unknown: a limit is enforced only once it has no room at all.
                 var units = stage == DecisionStage.Check ? 1 : rule.UnitsOf(submission.RecipientCount);
-                var max = rule.MaxFor(key);
+                var max = !Overrides.IsEmpty && Overrides.TryGet(rule.Name, key, out var set) ? set : rule.MaxFor(key);
                 if (exemption is { Max: { } raised } && rule.Scope == Scope.Account && raised > max)
                 {
                     max = raised;

@@ -62,6 +62,11 @@ public sealed partial class Containment
         {
             _engine.Exemptions.Set(exemption);
         }
+
+        foreach (var (key, rule, max) in _exemptionStore.LoadOverrides())
+        {
+            _engine.Overrides.Set(key, rule, max);
+        }
     }
 
     /// <summary>
@@ -243,6 +248,26 @@ public sealed partial class Containment
         if (removed)
         {
             await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "unexempt", key.ToLowerInvariant(), null));
+        }
+
+        return removed;
+    }
+
+    /// <summary>Sets a lasting per-account or per-domain limit for one rule (wins over the configuration's).</summary>
+    public async Task SetOverrideAsync(string key, string rule, long max, string by)
+    {
+        var now = _time.GetUtcNow();
+        _exemptionStore.SaveOverride(key.ToLowerInvariant(), rule, max, by, now);
+        _engine.Overrides.Set(key, rule, max);
+        await _audit.AppendAsync(new AuditEntry(now, by, "override", key.ToLowerInvariant(), $"{rule}: {max}"));
+    }
+
+    public async Task<bool> RemoveOverrideAsync(string key, string rule, string by)
+    {
+        var removed = _exemptionStore.DeleteOverride(key.ToLowerInvariant(), rule) | _engine.Overrides.Remove(key, rule);
+        if (removed)
+        {
+            await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "remove-override", key.ToLowerInvariant(), rule));
         }
 
         return removed;

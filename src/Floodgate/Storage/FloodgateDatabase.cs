@@ -61,6 +61,15 @@ public sealed class FloodgateDatabase : IDisposable
             created_by TEXT NOT NULL,
             created_at TEXT NOT NULL);
         """,
+        """
+        CREATE TABLE overrides (
+            key        TEXT NOT NULL,
+            rule       TEXT NOT NULL,
+            max        INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (key, rule));
+        """,
     ];
 
     private readonly SqliteConnection _connection;

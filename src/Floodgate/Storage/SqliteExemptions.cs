@@ -3,7 +3,10 @@ using Floodgate.Engine;
 
 namespace Floodgate.Storage;
 
-/// <summary>Time-limited exemptions in SQLite, loaded into the engine's <see cref="ExemptionTable"/> at start.</summary>
+/// <summary>
+/// Time-limited exemptions and API-set overrides in SQLite, loaded into the engine's <see cref="ExemptionTable"/> and
+/// <see cref="OverrideTable"/> at start.
+/// </summary>
 public sealed class SqliteExemptions(FloodgateDatabase database)
 {
     public void Save(Exemption exemption) => database.Run(c =>
@@ -44,6 +47,41 @@ public sealed class SqliteExemptions(FloodgateDatabase database)
             {
                 result.Add(exemption);
             }
+        }
+
+        return result;
+    });
+
+    public void SaveOverride(string key, string rule, long max, string by, DateTimeOffset at) => database.Run(c =>
+    {
+        using var upsert = c.CreateCommand();
+        upsert.CommandText = "INSERT OR REPLACE INTO overrides (key, rule, max, created_by, created_at) VALUES ($key, $rule, $max, $by, $at)";
+        upsert.Parameters.AddWithValue("$key", key);
+        upsert.Parameters.AddWithValue("$rule", rule);
+        upsert.Parameters.AddWithValue("$max", max);
+        upsert.Parameters.AddWithValue("$by", by);
+        upsert.Parameters.AddWithValue("$at", at.ToString("O", CultureInfo.InvariantCulture));
+        return upsert.ExecuteNonQuery();
+    });
+
+    public bool DeleteOverride(string key, string rule) => database.Run(c =>
+    {
+        using var delete = c.CreateCommand();
+        delete.CommandText = "DELETE FROM overrides WHERE key = $key AND rule = $rule";
+        delete.Parameters.AddWithValue("$key", key);
+        delete.Parameters.AddWithValue("$rule", rule);
+        return delete.ExecuteNonQuery() > 0;
+    });
+
+    public List<(string Key, string Rule, long Max)> LoadOverrides() => database.Run(c =>
+    {
+        using var select = c.CreateCommand();
+        select.CommandText = "SELECT key, rule, max FROM overrides";
+        using var reader = select.ExecuteReader();
+        var result = new List<(string, string, long)>();
+        while (reader.Read())
+        {
+            result.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
         }
 
         return result;

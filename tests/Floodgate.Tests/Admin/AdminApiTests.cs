@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Floodgate.Tests.Support;
 
@@ -132,6 +133,46 @@ public class AdminApiTests
         var bad = await FloodgateCli.AgainstAsync(server, "exempt", "x@example.com", "--until", "2001-01-01T00:00Z");
         Assert.Equal(1, bad.Exit);
         Assert.Contains("until must be a future time", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Api_Override_ChangesTheLimit_AndSurvivesARestart()
+    {
+        var data = Directory.CreateTempSubdirectory("floodgate-override-").FullName;
+        try
+        {
+            await using (var server = await TestServer.StartAsync(Limits, dataDirectory: data))
+            {
+                using var http = new HttpClient();
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminToken);
+                using var bad = await http.PostAsJsonAsync(server.AdminUrl + "api/overrides", new { key = "bulk.example", rule = "nosuch", max = 5 });
+                Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+                using var set = await http.PostAsJsonAsync(server.AdminUrl + "api/overrides", new { key = "bulk.example", rule = "hourly", max = 6 });
+                Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+                Assert.Equal(6, await AcceptedAsync(server, "news@bulk.example", 10, "a"));
+            }
+
+            await using var again = await TestServer.StartAsync(Limits, dataDirectory: data);
+            Assert.Equal(6, await AcceptedAsync(again, "other@bulk.example", 10, "b"));
+            var accounts = await FloodgateCli.AgainstAsync(again, "accounts");
+            Assert.Contains("hourly 6/6 per 1h", accounts.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    private static async Task<int> AcceptedAsync(TestServer server, string account, int messages, string tag)
+    {
+        await using var policy = await PolicyClient.ConnectAsync(server.Tcp);
+        var accepted = 0;
+        for (var i = 0; i < messages; i++)
+        {
+            accepted += await policy.AskAsync(PolicyClient.Request("DATA", account, account, 1, $"{tag}{i}")) == "DUNNO" ? 1 : 0;
+        }
+
+        return accepted;
     }
 
     [Fact]

@@ -99,7 +99,7 @@ public class DurabilityTests
         {
             using (var db = FloodgateDatabase.Open(folder))
             {
-                Assert.Equal(2, db.SchemaVersion);
+                Assert.Equal(3, db.SchemaVersion);
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(db.Path));
                 Assert.Equal("wal", db.Run(c =>
                 {
@@ -110,7 +110,7 @@ public class DurabilityTests
             }
 
             using var again = FloodgateDatabase.Open(folder);
-            Assert.Equal(2, again.SchemaVersion);
+            Assert.Equal(3, again.SchemaVersion);
         }
         finally
         {
