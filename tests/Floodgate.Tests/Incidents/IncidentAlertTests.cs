@@ -10,6 +10,7 @@ public class IncidentAlertTests
     [Fact]
     public async Task Flood_OfTenThousandMessages_OpensOneIncident_AndSendsExactlyOneAlertEmail()
     {
+        Floodgate.Tests.Postfix.PostfixInstance.Require();
         var folder = Directory.CreateTempSubdirectory("floodgate-alert-").FullName;
         File.SetUnixFileMode(folder, (UnixFileMode)0b111_111_111);
         var port = FreePort.Next();
