@@ -398,10 +398,15 @@ public sealed class ConfigLoader
             return release;
         }
 
-        CheckKeys(section, "release.", ["postsuper", "postfix_config_dir", "reset_counters"]);
+        CheckKeys(section, "release.", ["postsuper", "postqueue", "postfix_config_dir", "reset_counters"]);
         if (Scalar(section, "postsuper", "release.postsuper") is { } postsuper)
         {
             release = release with { Postsuper = postsuper.Value! };
+        }
+
+        if (Scalar(section, "postqueue", "release.postqueue") is { } postqueue)
+        {
+            release = release with { Postqueue = postqueue.Value! };
         }
 
         if (Scalar(section, "postfix_config_dir", "release.postfix_config_dir") is { } dir)

@@ -26,7 +26,7 @@ public sealed partial class Containment
     private readonly TimeProvider _time;
     private readonly ILogger<Containment> _logger;
     private readonly ConcurrentDictionary<Identity, Incident> _open = new();
-    private readonly ConcurrentDictionary<long, Incident> _dirty = new();
+    private readonly ConcurrentDictionary<Incident, byte> _dirty = new(ReferenceEqualityComparer.Instance);
 
     public Containment(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IEnumerable<IIncidentAlerts> alerts,
         MemoryCounterStore counters, SqliteCounterSnapshots snapshots, SqliteExemptions exemptions, DecisionEngine engine,
@@ -81,15 +81,10 @@ public sealed partial class Containment
             return;
         }
 
-        if (decision.NewlySuspended)
-        {
-            Open(suspension, submission, decision, counts);
-        }
-
-        if (!_open.TryGetValue(suspension.Identity, out var incident))
-        {
-            return;
-        }
+        // Other connections see the suspension while its incident is still being written: they add their evidence
+        // to the same incident object, which the suspending decision then fills in and stores.
+        var opened = decision.NewlySuspended ? Open(suspension, submission, decision, counts, announce: false) : null;
+        var incident = opened ?? _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
 
         lock (incident)
         {
@@ -120,7 +115,11 @@ public sealed partial class Containment
             }
         }
 
-        _dirty[incident.Id] = incident;
+        _dirty[incident] = 0;
+        if (opened is not null)
+        {
+            Announce(opened);
+        }
     }
 
     /// <summary>Suspends an identity by hand; returns its open incident (an existing one if it was already suspended).</summary>
@@ -134,7 +133,7 @@ public sealed partial class Containment
         }
 
         await _audit.AppendAsync(new AuditEntry(now, by, "suspend", identity.ToString(), reason));
-        return Open(suspension, null, null, []);
+        return Open(suspension, null, null, [], announce: true);
     }
 
     /// <summary>
@@ -150,7 +149,13 @@ public sealed partial class Containment
         string? problem = null;
         if (mode != ReleaseMode.Keep && queueIds.Count > 0)
         {
-            problem = await PostsuperAsync(mode == ReleaseMode.Deliver ? "-H" : "-d", queueIds);
+            problem = await PostfixAsync(_options.Postsuper, mode == ReleaseMode.Deliver ? "-H" : "-d", queueIds);
+
+            // postsuper -H moves the mail to the deferred queue; a queue run sends it now rather than in minutes.
+            if (problem is null && mode == ReleaseMode.Deliver)
+            {
+                problem = await PostfixAsync(_options.Postqueue, "-f", []);
+            }
         }
 
         if (_options.ResetCounters)
@@ -176,7 +181,7 @@ public sealed partial class Containment
                 incident.Timeline.Add(new IncidentEvent(now, resolution, by, detail));
             }
 
-            _dirty.TryRemove(incident.Id, out _);
+            _dirty.TryRemove(incident, out _);
             await _incidents.SaveAsync(incident);
             foreach (var alerts in _alerts)
             {
@@ -216,15 +221,16 @@ public sealed partial class Containment
             incident.Timeline.Add(new IncidentEvent(_time.GetUtcNow(), "alerted", channel, detail));
         }
 
-        _dirty[incident.Id] = incident;
+        _dirty[incident] = 0;
     }
 
     /// <summary>Writes the evidence gathered since the last flush.</summary>
     public async Task FlushAsync()
     {
-        foreach (var id in _dirty.Keys)
+        foreach (var incident in _dirty.Keys)
         {
-            if (_dirty.TryRemove(id, out var incident))
+            // An incident still being opened has no id yet: it is saved on a later flush.
+            if (incident.Id != 0 && _dirty.TryRemove(incident, out _))
             {
                 await _incidents.SaveAsync(incident);
             }
@@ -298,45 +304,58 @@ public sealed partial class Containment
         }
     }
 
-    private Incident Open(Suspension suspension, Submission? submission, Decision? decision, ReadOnlySpan<long> counts)
+    private static Incident Provisional(Suspension suspension) => new()
+    {
+        Identity = suspension.Identity,
+        Rule = suspension.Rule,
+        Reason = suspension.Reason,
+        OpenedAt = suspension.Since,
+    };
+
+    private Incident Open(Suspension suspension, Submission? submission, Decision? decision, ReadOnlySpan<long> counts, bool announce)
     {
         var rule = _engine.Rules.Rules.FirstOrDefault(r => r.Name == suspension.Rule);
-        var incident = new Incident
+        var incident = _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
+        lock (incident)
         {
-            Identity = suspension.Identity,
-            Rule = suspension.Rule,
-            Reason = suspension.Reason,
-            OpenedAt = suspension.Since,
-            AutoReleaseAt = rule?.ReleaseAfter is { } after ? suspension.Since + after : null,
-        };
-        for (var i = 0; i < counts.Length && i < _engine.Rules.Rules.Count; i++)
-        {
-            var r = _engine.Rules.Rules[i];
-            if (counts[i] >= 0 && r.Scope == suspension.Identity.Scope)
+            incident.AutoReleaseAt = rule?.ReleaseAfter is { } after ? suspension.Since + after : null;
+            for (var i = 0; i < counts.Length && i < _engine.Rules.Rules.Count; i++)
             {
-                var max = decision is { Rule: { } decisive } d && decisive == r ? d.Max : r.MaxFor(suspension.Identity.Key);
-                incident.Evidence.Counters.Add(new CounterValue(r.Name, r.UnitText, counts[i], max, r.WindowText));
+                var r = _engine.Rules.Rules[i];
+                if (counts[i] >= 0 && r.Scope == suspension.Identity.Scope)
+                {
+                    var max = decision is { Rule: { } decisive } d && decisive == r ? d.Max : r.MaxFor(suspension.Identity.Key);
+                    incident.Evidence.Counters.Add(new CounterValue(r.Name, r.UnitText, counts[i], max, r.WindowText));
+                }
             }
-        }
 
-        incident.Timeline.Add(new IncidentEvent(suspension.Since, "suspended", suspension.By,
-            suspension.Reason + (incident.AutoReleaseAt is { } at ? $"; released automatically at {at:u}" : "; until an admin releases it")));
-        if (submission is { } s)
-        {
-            incident.Evidence.FirstSubmission = s.Time;
+            incident.Timeline.Add(new IncidentEvent(suspension.Since, "suspended", suspension.By,
+                suspension.Reason + (incident.AutoReleaseAt is { } at ? $"; released automatically at {at:u}" : "; until an admin releases it")));
+            if (submission is { } s && incident.Evidence.FirstSubmission is null)
+            {
+                incident.Evidence.FirstSubmission = s.Time;
+            }
         }
 
         // Rare (once per suspension) and as durable as the suspension: written here, on the decision path.
         _incidents.AddAsync(incident).GetAwaiter().GetResult();
-        _open[incident.Identity] = incident;
+        if (announce)
+        {
+            Announce(incident);
+        }
+
+        return incident;
+    }
+
+    private void Announce(Incident incident)
+    {
         foreach (var alerts in _alerts)
         {
             alerts.Opened(incident);
         }
-        return incident;
     }
 
-    private async Task<string?> PostsuperAsync(string action, List<string> queueIds)
+    private async Task<string?> PostfixAsync(string program, string action, List<string> queueIds)
     {
         var arguments = new List<string>();
         if (_options.PostfixConfigDirectory is { } dir)
@@ -345,10 +364,15 @@ public sealed partial class Containment
         }
 
         // postsuper reads the queue ids from standard input with "-".
-        arguments.AddRange([action, "-"]);
+        arguments.Add(action);
+        if (queueIds.Count > 0)
+        {
+            arguments.Add("-");
+        }
+
         try
         {
-            var start = new ProcessStartInfo(_options.Postsuper)
+            var start = new ProcessStartInfo(program)
             {
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
@@ -366,11 +390,11 @@ public sealed partial class Containment
             await process.StandardOutput.ReadToEndAsync();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await process.WaitForExitAsync(timeout.Token);
-            return process.ExitCode == 0 ? null : $"{_options.Postsuper} {action} exited {process.ExitCode}: {(await error).Trim()}";
+            return process.ExitCode == 0 ? null : $"{program} {action} exited {process.ExitCode}: {(await error).Trim()}";
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or OperationCanceledException or IOException)
         {
-            return $"{_options.Postsuper} {action} failed: {e.Message}";
+            return $"{program} {action} failed: {e.Message}";
         }
     }
 
