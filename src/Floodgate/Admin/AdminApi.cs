@@ -210,26 +210,25 @@ public static class AdminApi
             counters.Count == 0 ? 0 : counters.Max(c => c.Max == 0 ? 1.0 : (double)c.Count / c.Max));
     }
 
-    private static object IncidentView(Incident incident)
+    private static object IncidentView(Incident live)
     {
-        lock (incident)
+        // Serialized after this returns, while the decision path may still be adding evidence: use a copy.
+        var incident = live.Snapshot();
+        return new
         {
-            return new
-            {
-                id = incident.Id,
-                identity = new { scope = ScopeNames.Of(incident.Identity.Scope), key = incident.Identity.Key },
-                rule = incident.Rule,
-                reason = incident.Reason,
-                state = incident.IsOpen ? "open" : "closed",
-                opened_at = incident.OpenedAt,
-                auto_release_at = incident.AutoReleaseAt,
-                closed_at = incident.ClosedAt,
-                closed_by = incident.ClosedBy,
-                resolution = incident.Resolution,
-                evidence = incident.Evidence,
-                timeline = incident.Timeline.ToList(),
-            };
-        }
+            id = incident.Id,
+            identity = new { scope = ScopeNames.Of(incident.Identity.Scope), key = incident.Identity.Key },
+            rule = incident.Rule,
+            reason = incident.Reason,
+            state = incident.IsOpen ? "open" : "closed",
+            opened_at = incident.OpenedAt,
+            auto_release_at = incident.AutoReleaseAt,
+            closed_at = incident.ClosedAt,
+            closed_by = incident.ClosedBy,
+            resolution = incident.Resolution,
+            evidence = incident.Evidence,
+            timeline = incident.Timeline,
+        };
     }
 
     private static object ExemptionView(Exemption e) => new { account = e.Key, max = e.Max, until = e.Until, by = e.By, created_at = e.CreatedAt };

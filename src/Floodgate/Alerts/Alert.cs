@@ -51,7 +51,7 @@ public sealed class Alert
 
     /// <summary>An alert about an incident; the incident is copied (under its lock) so later changes do not race the send.</summary>
     public static Alert ForIncident(AlertEvent kind, Incident incident, DateTimeOffset now, string? dashboardUrl) =>
-        FromCopy(kind, AlertText.Copy(incident), now, dashboardUrl);
+        FromCopy(kind, incident.Snapshot(), now, dashboardUrl);
 
     /// <summary>An alert about an incident copy that nothing else changes any more.</summary>
     internal static Alert FromCopy(AlertEvent kind, Incident copy, DateTimeOffset now, string? dashboardUrl) =>

@@ -99,7 +99,7 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
             // After a restart the store hands back incidents whose alert already went out: remind, do not re-announce.
             if (!incident.Timeline.Any(e => e.Kind == "alerted"))
             {
-                Enqueue(new PendingAlert(AlertEvent.Suspended, AlertText.Copy(incident), null, null, _time.GetUtcNow()));
+                Enqueue(new PendingAlert(AlertEvent.Suspended, incident.Snapshot(), null, null, _time.GetUtcNow()));
             }
 
             if (_options.Reminder > TimeSpan.Zero)
@@ -246,7 +246,7 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
             var latest = tracked.Latest;
             if (!tracked.IsClosed && latest.IsOpen)
             {
-                Enqueue(new PendingAlert(AlertEvent.Reminder, AlertText.Copy(latest), null, null, _time.GetUtcNow()));
+                Enqueue(new PendingAlert(AlertEvent.Reminder, latest.Snapshot(), null, null, _time.GetUtcNow()));
             }
         }
         catch (Exception e)

@@ -112,40 +112,6 @@ internal static class AlertText
     }
 
     /// <summary>A copy of the incident, taken under its lock, so evidence that keeps growing does not race the send.</summary>
-    public static Incident Copy(Incident incident)
-    {
-        lock (incident)
-        {
-            var evidence = incident.Evidence;
-            return new Incident
-            {
-                Id = incident.Id,
-                Identity = incident.Identity,
-                Rule = incident.Rule,
-                Reason = incident.Reason,
-                OpenedAt = incident.OpenedAt,
-                AutoReleaseAt = incident.AutoReleaseAt,
-                ClosedAt = incident.ClosedAt,
-                ClosedBy = incident.ClosedBy,
-                Resolution = incident.Resolution,
-                Evidence = new IncidentEvidence
-                {
-                    Counters = [.. evidence.Counters],
-                    FirstSubmission = evidence.FirstSubmission,
-                    LastSubmission = evidence.LastSubmission,
-                    RefusedMessages = evidence.RefusedMessages,
-                    RefusedRecipients = evidence.RefusedRecipients,
-                    ClientAddresses = new(evidence.ClientAddresses),
-                    RecipientDomains = new(evidence.RecipientDomains),
-                    Senders = new(evidence.Senders),
-                    QueueIds = [.. evidence.QueueIds],
-                    Subjects = [.. evidence.Subjects],
-                },
-                Timeline = [.. incident.Timeline],
-            };
-        }
-    }
-
     public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     private static string ScopeWord(Scope scope) => scope switch

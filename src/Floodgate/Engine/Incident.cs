@@ -30,4 +30,42 @@ public sealed class Incident
     public IncidentEvidence Evidence { get; init; } = new();
 
     public List<IncidentEvent> Timeline { get; init; } = [];
+
+    /// <summary>
+    /// A deep copy taken under the incident's lock (the lock the decision path holds while it adds evidence), for
+    /// showing or sending the incident while it keeps changing.
+    /// </summary>
+    public Incident Snapshot()
+    {
+        lock (this)
+        {
+            var evidence = Evidence;
+            return new Incident
+            {
+                Id = Id,
+                Identity = Identity,
+                Rule = Rule,
+                Reason = Reason,
+                OpenedAt = OpenedAt,
+                AutoReleaseAt = AutoReleaseAt,
+                ClosedAt = ClosedAt,
+                ClosedBy = ClosedBy,
+                Resolution = Resolution,
+                Evidence = new IncidentEvidence
+                {
+                    Counters = [.. evidence.Counters],
+                    FirstSubmission = evidence.FirstSubmission,
+                    LastSubmission = evidence.LastSubmission,
+                    RefusedMessages = evidence.RefusedMessages,
+                    RefusedRecipients = evidence.RefusedRecipients,
+                    ClientAddresses = new(evidence.ClientAddresses),
+                    RecipientDomains = new(evidence.RecipientDomains),
+                    Senders = new(evidence.Senders),
+                    QueueIds = [.. evidence.QueueIds],
+                    Subjects = [.. evidence.Subjects],
+                },
+                Timeline = [.. Timeline],
+            };
+        }
+    }
 }
