@@ -19,24 +19,10 @@ internal static class LoadTool
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        // Numbers in the tables are read by people and pasted into the README: one format everywhere.
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        if (args.Any(a => a is "--help" or "-h"))
+        LoadOptions options = null!;
+        if (await ToolArguments.ParseAsync(args, LoadOptions.Usage, LoadOptions.Parse, o => options = o) is { } exit)
         {
-            Console.WriteLine(LoadOptions.Usage);
-            return 0;
-        }
-
-        LoadOptions options;
-        try
-        {
-            options = LoadOptions.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            await Console.Error.WriteLineAsync(e.Message);
-            await Console.Error.WriteLineAsync(LoadOptions.Usage);
-            return 2;
+            return exit;
         }
 
         InProcessFloodgate? server = null;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
-using Floodgate.Hosting;
 
 namespace Floodgate.Bench.Micro;
 
@@ -14,17 +13,8 @@ namespace Floodgate.Bench.Micro;
 /// </remarks>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 5)]
-public class PolicyPathBenchmarks
+public class PolicyPathBenchmarks : PolicyPathBench
 {
-    private const int RequestCount = 1000;
-
-    private DecisionLog _noLog = null!;
-    private DecisionLog _nullStreamLog = null!;
-    private PolicyPath _quiet = null!;
-    private PolicyPath _logged = null!;
-    private byte[][] _requests = [];
-    private int _next;
-
     /// <summary>Consecutive messages from one login: 1 = every message a new login, 1000 = one login throughout.</summary>
     [Params(1, 10, 1000)]
     public int MessagesPerLogin { get; set; }
@@ -32,51 +22,30 @@ public class PolicyPathBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var options = PolicyPath.DefaultRules(burstMax: 1_000_000_000, otherMax: 1_000_000_000);
-        _noLog = DecisionLog.Open("none");
-        _nullStreamLog = DecisionLog.To(Stream.Null);
-        _quiet = new PolicyPath(options, _noLog);
-        _logged = new PolicyPath(options, _nullStreamLog);
-
-        _requests = new byte[RequestCount][];
-        for (var i = 0; i < RequestCount; i++)
+        var requests = Start(PolicyPath.DefaultRules(burstMax: 1_000_000_000, otherMax: 1_000_000_000), i =>
         {
             var login = i / MessagesPerLogin;
-            _requests[i] = PostfixDataRequest.Build(
+            return PostfixDataRequest.Build(
                 string.Create(CultureInfo.InvariantCulture, $"user{login}@example.com"), client: login, message: 0x3F2A41C0E5 + i);
-        }
+        });
 
         // One pass first: every login's counters exist, as on a server that has been running a while.
-        foreach (var request in _requests)
+        foreach (var request in requests)
         {
-            _quiet.Handle(request);
-            _logged.Handle(request);
-            if (!_quiet.Answer.SequenceEqual("action=DUNNO\n\n"u8))
+            Quiet.Handle(request);
+            Logged.Handle(request);
+            if (!Quiet.Answer.SequenceEqual("action=DUNNO\n\n"u8))
             {
                 throw new InvalidOperationException("the steady-state benchmark expects every message to be accepted");
             }
         }
     }
 
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _noLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        _nullStreamLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
-    }
-
     /// <summary>Parse, decide, answer, with the decision log off (log: none).</summary>
     [Benchmark(Baseline = true)]
-    public int ParseDecideAnswer() => _quiet.Handle(NextRequest());
+    public int ParseDecideAnswer() => Quiet.Handle(NextRequest());
 
     /// <summary>The same with every decision line formatted into the log's buffer (written to a null stream).</summary>
     [Benchmark]
-    public int ParseDecideAnswer_DecisionLog() => _logged.Handle(NextRequest());
-
-    private byte[] NextRequest()
-    {
-        var bytes = _requests[_next];
-        _next = _next + 1 == _requests.Length ? 0 : _next + 1;
-        return bytes;
-    }
+    public int ParseDecideAnswer_DecisionLog() => Logged.Handle(NextRequest());
 }

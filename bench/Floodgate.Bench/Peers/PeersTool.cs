@@ -18,23 +18,10 @@ internal static class PeersTool
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        if (args.Any(a => a is "--help" or "-h"))
+        PeersOptions options = null!;
+        if (await ToolArguments.ParseAsync(args, PeersOptions.Usage, PeersOptions.Parse, o => options = o) is { } exit)
         {
-            Console.WriteLine(PeersOptions.Usage);
-            return 0;
-        }
-
-        PeersOptions options;
-        try
-        {
-            options = PeersOptions.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            await Console.Error.WriteLineAsync(e.Message);
-            await Console.Error.WriteLineAsync(PeersOptions.Usage);
-            return 2;
+            return exit;
         }
 
         // Ctrl+C and SIGTERM end the run through the finally blocks, so no daemon started here outlives it.
