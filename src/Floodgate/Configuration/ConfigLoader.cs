@@ -13,12 +13,12 @@ namespace Floodgate.Configuration;
 /// Reads floodgate.yml (or the embedded default), applies FLOODGATE_* environment overrides and validates every key,
 /// reporting all problems at once, each with the key's path and line.
 /// </summary>
-public sealed class ConfigLoader
+public sealed partial class ConfigLoader
 {
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts"];
+    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
 
@@ -188,7 +188,7 @@ public sealed class ConfigLoader
         var admin = new ListenEndpoint(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8025), null);
         if (Section(root, "listen") is { } listen)
         {
-            CheckKeys(listen, "listen.", ["policy", "admin"]);
+            CheckKeys(listen, "listen.", ["policy", "admin", "relay"]);
             if (Scalar(listen, "admin", "listen.admin") is { } adminNode)
             {
                 if (ListenEndpoint.TryParse(adminNode.Value!, out var ep, out var error) && ep!.Tcp is not null)
@@ -247,6 +247,7 @@ public sealed class ConfigLoader
         }
 
         var release = ReadRelease(root);
+        var (relayEndpoints, relay) = ReadRelay(root);
         var alerts = ReadAlerts(root);
         var decisions = "stdout";
         if (Section(root, "log") is { } log)
@@ -271,6 +272,8 @@ public sealed class ConfigLoader
             AdminEndpoint = admin,
             Release = release,
             Alerts = alerts,
+            RelayEndpoints = relayEndpoints,
+            Relay = relay,
             SnapshotInterval = snapshotInterval,
         };
     }

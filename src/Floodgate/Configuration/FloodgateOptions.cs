@@ -1,6 +1,7 @@
 using Floodgate.Alerts;
 using Floodgate.Engine;
 using Floodgate.Incidents;
+using Floodgate.Relay;
 
 namespace Floodgate.Configuration;
 
@@ -26,6 +27,12 @@ public sealed record FloodgateOptions
     public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     public PolicyOptions Policy { get; init; } = new();
+
+    /// <summary>The SMTP relay's endpoints; none when the relay is off.</summary>
+    public IReadOnlyList<ListenEndpoint> RelayEndpoints { get; init; } = [];
+
+    /// <summary>The SMTP relay's bounds, access, TLS, logins and next hop.</summary>
+    public RelayOptions Relay { get; init; } = new();
 
     /// <summary>Where and how incidents are announced.</summary>
     public AlertOptions Alerts { get; init; } = new();

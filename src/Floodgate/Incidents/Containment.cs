@@ -14,6 +14,9 @@ namespace Floodgate.Incidents;
 /// </summary>
 public sealed partial class Containment
 {
+    // A sample is enough to show what the account was sending; alerts and the API list it.
+    private const int MaxSubjects = 20;
+
     private readonly IAccountStore _accounts;
     private readonly IIncidentStore _incidents;
     private readonly IAuditLog _audit;
@@ -25,13 +28,15 @@ public sealed partial class Containment
     private readonly ReleaseOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<Containment> _logger;
+    private readonly IHeldMail[] _heldMail;
     private readonly ConcurrentDictionary<Identity, Incident> _open = new();
     private readonly ConcurrentDictionary<Incident, byte> _dirty = new(ReferenceEqualityComparer.Instance);
 
     public Containment(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IEnumerable<IIncidentAlerts> alerts,
         MemoryCounterStore counters, SqliteCounterSnapshots snapshots, SqliteExemptions exemptions, DecisionEngine engine,
-        ReleaseOptions options, TimeProvider time, ILogger<Containment> logger)
+        ReleaseOptions options, TimeProvider time, ILogger<Containment> logger, IEnumerable<IHeldMail>? heldMail = null)
     {
+        _heldMail = [.. heldMail ?? []];
         _accounts = accounts;
         _incidents = incidents;
         _audit = audit;
@@ -74,7 +79,7 @@ public sealed partial class Containment
     /// evidence. Accepted mail costs one comparison.
     /// </summary>
     public void Observe(in Submission submission, in Decision decision, DecisionStage stage, ReadOnlySpan<byte> queueId,
-        ReadOnlySpan<byte> recipient, ReadOnlySpan<long> counts)
+        ReadOnlySpan<byte> recipient, ReadOnlySpan<long> counts, string? subject = null)
     {
         if (decision.Verdict == Verdict.Accept || decision.Suspension is not { } suspension)
         {
@@ -103,6 +108,20 @@ public sealed partial class Containment
             if (at >= 0 && at < recipient.Length - 1)
             {
                 Tally(evidence.RecipientDomains, Encoding.UTF8.GetString(recipient[(at + 1)..]).ToLowerInvariant());
+            }
+
+            foreach (var address in submission.Recipients ?? [])
+            {
+                var domainAt = address.LastIndexOf('@');
+                if (domainAt >= 0 && domainAt < address.Length - 1)
+                {
+                    Tally(evidence.RecipientDomains, address[(domainAt + 1)..].ToLowerInvariant());
+                }
+            }
+
+            if (subject is not null && evidence.Subjects.Count < MaxSubjects && !evidence.Subjects.Contains(subject))
+            {
+                evidence.Subjects.Add(subject);
             }
 
             if (!queueId.IsEmpty && evidence.QueueIds.Count < IncidentEvidence.MaxListed)
@@ -158,6 +177,13 @@ public sealed partial class Containment
             }
         }
 
+        // The relay's quarantine holds mail of its own for the same identity.
+        var relayed = 0;
+        foreach (var held in _heldMail)
+        {
+            relayed += await held.ReleaseAsync(identity, mode, by);
+        }
+
         if (_options.ResetCounters)
         {
             _counters.Reset(identity.Scope, identity.Key);
@@ -170,7 +196,7 @@ public sealed partial class Containment
             ReleaseMode.Purge => "purged",
             _ => by == "floodgate" ? "auto-released" : "released",
         };
-        var detail = $"{resolution}; {queueIds.Count} held messages {(mode == ReleaseMode.Keep ? "kept" : resolution)}" + (problem is null ? "" : $"; problem: {problem}");
+        var detail = $"{resolution}; {queueIds.Count + relayed} held messages {(mode == ReleaseMode.Keep ? "kept" : resolution)}" + (problem is null ? "" : $"; problem: {problem}");
         if (incident is not null)
         {
             lock (incident)
@@ -191,7 +217,7 @@ public sealed partial class Containment
 
         await _audit.AppendAsync(new AuditEntry(now, by, "release", identity.ToString(), detail));
         LogReleased(identity.ToString(), by, detail);
-        return new ReleaseOutcome(wasSuspended, incident, queueIds.Count, problem);
+        return new ReleaseOutcome(wasSuspended, incident, queueIds.Count + relayed, problem);
     }
 
     /// <summary>Releases (keeping held mail) every incident whose suspension time is up; returns how many.</summary>

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Floodgate.Engine;
+using Floodgate.Incidents;
+using Floodgate.Relay;
+
+namespace Floodgate.Quarantine;
+
+/// <summary>
+/// The relay's held mail: messages answered 250 but never forwarded until an admin releases them (into the outbound
+/// queue) or purges them. The spool is the durable store; this is its index of held messages. Held mail older than
+/// the retention is purged, with an audit entry.
+/// </summary>
+public sealed partial class RelayQuarantine : IHeldMail
+{
+    private readonly ConcurrentDictionary<string, SpooledMessage> _held = new(StringComparer.Ordinal);
+    private readonly MessageSpool _spool;
+    private readonly IOutboundDelivery _outbound;
+    private readonly IAuditLog _audit;
+    private readonly RelayOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RelayQuarantine> _logger;
+
+    public RelayQuarantine(MessageSpool spool, IOutboundDelivery outbound, IAuditLog audit, RelayOptions options, TimeProvider time,
+        ILogger<RelayQuarantine> logger)
+    {
+        _spool = spool;
+        _outbound = outbound;
+        _audit = audit;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Messages held now.</summary>
+    public int Count => _held.Count;
+
+    /// <summary>Bytes held now.</summary>
+    public long Bytes => _held.Values.Sum(m => m.Size);
+
+    /// <summary>Takes a message already durable in the spool in state <see cref="SpoolState.Held"/>.</summary>
+    public void Add(SpooledMessage message) => _held[message.Id] = message;
+
+    /// <summary>Held messages, oldest first; with <paramref name="account"/>, only those held for or counted against it.</summary>
+    public IReadOnlyList<SpooledMessage> List(string? account = null) =>
+        [.. _held.Values.Where(m => account is null || Matches(m, account)).OrderBy(m => m.Id, StringComparer.Ordinal)];
+
+    public SpooledMessage? Find(string id) => _held.TryGetValue(id, out var message) ? message : null;
+
+    /// <summary>The message with its headers and up to <paramref name="bodyBytes"/> bytes of its body, or null.</summary>
+    public async Task<HeldMessageView?> ShowAsync(string id, int bodyBytes = 4096)
+    {
+        if (Find(id) is not { } message)
+        {
+            return null;
+        }
+
+        await using var stream = _spool.OpenContent(id);
+        var headerLines = new StringBuilder();
+        using var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, bufferSize: 8192, leaveOpen: true);
+        while (await reader.ReadLineAsync() is { } line && line.Length > 0)
+        {
+            if (headerLines.Length < 64 * 1024)
+            {
+                headerLines.Append(line).Append('\n');
+            }
+        }
+
+        var buffer = new char[bodyBytes];
+        var read = await reader.ReadBlockAsync(buffer, 0, buffer.Length);
+        var cut = read == buffer.Length && reader.Peek() >= 0;
+        return new HeldMessageView(message, headerLines.ToString(), new string(buffer, 0, read), cut);
+    }
+
+    /// <summary>Moves a held message into the outbound queue; false when no such message is held.</summary>
+    public async Task<bool> ReleaseAsync(string id, string by)
+    {
+        if (!_held.TryRemove(id, out var message))
+        {
+            return false;
+        }
+
+        await Forward(message);
+        await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "quarantine release", message.HeldFor ?? message.CountedAs ?? message.Sender, $"message {id}"));
+        return true;
+    }
+
+    /// <summary>Deletes a held message for good; false when no such message is held.</summary>
+    public async Task<bool> PurgeAsync(string id, string by)
+    {
+        if (!_held.TryRemove(id, out var message))
+        {
+            return false;
+        }
+
+        await _spool.DeleteAsync(id);
+        await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "quarantine purge", message.HeldFor ?? message.CountedAs ?? message.Sender, $"message {id}"));
+        return true;
+    }
+
+    /// <summary>Releases or purges every message held for or counted against <paramref name="account"/>; returns how many.</summary>
+    public async Task<int> ReleaseAllAsync(string account, ReleaseMode mode, string by)
+    {
+        var count = await ActOnAsync(List(account), mode);
+        if (count > 0)
+        {
+            await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, mode == ReleaseMode.Purge ? "quarantine purge" : "quarantine release",
+                account, $"{count} messages {(mode == ReleaseMode.Purge ? "purged" : "released")}"));
+        }
+
+        return count;
+    }
+
+    /// <inheritdoc/>
+    public Task<int> ReleaseAsync(Identity identity, ReleaseMode mode, string by) =>
+        mode == ReleaseMode.Keep ? Task.FromResult(0) : ActOnAsync([.. _held.Values.Where(m => m.HeldFor == identity.ToString())], mode);
+
+    /// <summary>Purges held mail older than the retention; returns how many.</summary>
+    public async Task<int> ExpireAsync()
+    {
+        var cutoff = _time.GetUtcNow() - _options.QuarantineRetention;
+        var expired = _held.Values.Where(m => (m.HeldAt ?? m.ReceivedAt) < cutoff).ToList();
+        var count = await ActOnAsync(expired, ReleaseMode.Purge);
+        if (count > 0)
+        {
+            await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), "floodgate", "quarantine expire", "*",
+                $"{count} messages held longer than {_options.QuarantineRetention.TotalDays:0.#} days purged"));
+            LogExpired(count, _options.QuarantineRetention.TotalDays);
+        }
+
+        return count;
+    }
+
+    private async Task<int> ActOnAsync(IEnumerable<SpooledMessage> messages, ReleaseMode mode)
+    {
+        var count = 0;
+        foreach (var message in messages)
+        {
+            if (!_held.TryRemove(message.Id, out var current))
+            {
+                continue;
+            }
+
+            if (mode == ReleaseMode.Purge)
+            {
+                await _spool.DeleteAsync(current.Id);
+            }
+            else
+            {
+                await Forward(current);
+            }
+
+            count++;
+        }
+
+        return count;
+    }
+
+    private async Task Forward(SpooledMessage message)
+    {
+        var queued = message with { State = SpoolState.Queued, NextAttemptAt = null };
+        await _spool.SaveAsync(queued);
+        _outbound.Enqueue(queued);
+    }
+
+    private static bool Matches(SpooledMessage message, string account)
+    {
+        var key = account.ToLowerInvariant();
+        return Key(message.HeldFor) == key || Key(message.CountedAs) == key || message.HeldFor == key || message.CountedAs == key;
+    }
+
+    private static string? Key(string? identity) => identity is null ? null : identity[(identity.IndexOf(':', StringComparison.Ordinal) + 1)..];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "quarantine: {Count} messages held longer than {Days} days purged")]
+    private partial void LogExpired(int count, double days);
+}

@@ -1,0 +1,637 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Floodgate.Relay;
+
+/// <summary>
+/// One SMTP dialogue: reads command lines from the connection, checks each against <see cref="SmtpStateTable"/>,
+/// answers it, streams DATA into the spool and hands the finished message to the intake. A syntax error is an
+/// answer, not an exception; too many of them end the session.
+/// </summary>
+internal sealed class SmtpSession
+{
+    private enum Step
+    {
+        Continue,
+        Close,
+        StartTls,
+        Data,
+    }
+
+    private enum AuthStep
+    {
+        None,
+        Plain,
+        LoginUser,
+        LoginPassword,
+    }
+
+    private readonly RelayOptions _options;
+    private readonly RelayIntake _intake;
+    private readonly RelayPassword _passwords;
+    private readonly X509Certificate2? _certificate;
+    private readonly IPAddress _client;
+    private readonly bool _trustedNetwork;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly List<string> _recipients = [];
+    private PipeReader _input;
+    private PipeWriter _output;
+    private Stream? _tls;
+    private SmtpState _state = SmtpState.Connected;
+    private AuthStep _authStep;
+    private string? _authUser;
+    private string? _helo;
+    private string? _login;
+    private string _sender = "";
+    private int _badCommands;
+    private bool _discardingLine;
+
+    public SmtpSession(RelayOptions options, RelayIntake intake, RelayPassword passwords, X509Certificate2? certificate, IPAddress client,
+        IDuplexPipe transport, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _intake = intake;
+        _passwords = passwords;
+        _certificate = certificate;
+        _client = client;
+        _trustedNetwork = options.Networks.Any(n => n.Contains(client));
+        _input = transport.Input;
+        _output = transport.Output;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Why the session ended, for the log (null for a QUIT).</summary>
+    public string? EndReason { get; private set; }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var timeout = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
+        try
+        {
+            Reply($"220 {_options.Hostname} ESMTP Floodgate");
+            await _output.FlushAsync(stopping);
+            while (true)
+            {
+                timeout.CancelAfter(_options.IdleTimeout);
+                var read = await _input.ReadAsync(linked.Token);
+                timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                var buffer = read.Buffer;
+                var step = Step.Continue;
+                try
+                {
+                    step = ReadCommands(ref buffer, read.IsCompleted);
+                }
+                finally
+                {
+                    // STARTTLS throws away anything the client pipelined after it (RFC 3207 section 4.2; CVE-2011-0411).
+                    // Bytes left after DATA are the body: the next read must see them without waiting for more.
+                    _input.AdvanceTo(step == Step.StartTls ? buffer.End : buffer.Start, step == Step.Data ? buffer.Start : buffer.End);
+                }
+
+                var flush = await _output.FlushAsync(stopping);
+                if (step == Step.Close || flush.IsCompleted)
+                {
+                    return;
+                }
+
+                if (step == Step.StartTls)
+                {
+                    await StartTlsAsync(linked.Token);
+                    continue;
+                }
+
+                if (step == Step.Data)
+                {
+                    timeout.CancelAfter(_options.IdleTimeout);
+                    var end = await ReadDataAsync(timeout, linked.Token);
+                    timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                    await _output.FlushAsync(stopping);
+                    if (end)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                if (read.IsCompleted)
+                {
+                    EndReason = "client disconnected without QUIT";
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested || stopping.IsCancellationRequested)
+        {
+            EndReason = stopping.IsCancellationRequested ? "Floodgate is stopping" : $"idle for {_options.IdleTimeout.TotalSeconds:0}s";
+            Reply(stopping.IsCancellationRequested
+                ? $"421 4.3.2 {_options.Hostname} Service shutting down, closing connection"
+                : $"421 4.4.2 {_options.Hostname} Timeout waiting for a command, closing connection");
+            await TryFlushAsync();
+        }
+        finally
+        {
+            if (_tls is not null)
+            {
+                await _tls.DisposeAsync();
+            }
+        }
+    }
+
+    private Step ReadCommands(ref ReadOnlySequence<byte> buffer, bool completed)
+    {
+        while (true)
+        {
+            var newline = buffer.PositionOf((byte)'\n');
+            if (newline is null)
+            {
+                if (buffer.Length > _options.MaxLineBytes)
+                {
+                    // No end of line within the limit: refuse it now and skip the rest of it as it arrives.
+                    buffer = buffer.Slice(buffer.End);
+                    if (!_discardingLine)
+                    {
+                        _discardingLine = true;
+                        if (BadCommand($"500 5.5.2 Line too long (at most {_options.MaxLineBytes} bytes)"))
+                        {
+                            return Step.Close;
+                        }
+                    }
+                }
+
+                return completed && !buffer.IsEmpty ? Step.Close : Step.Continue;
+            }
+
+            var line = buffer.Slice(0, newline.Value);
+            buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
+            if (_discardingLine)
+            {
+                _discardingLine = false;
+                continue;
+            }
+
+            if (line.Length > _options.MaxLineBytes)
+            {
+                if (BadCommand($"500 5.5.2 Line too long (at most {_options.MaxLineBytes} bytes)"))
+                {
+                    return Step.Close;
+                }
+
+                continue;
+            }
+
+            var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
+            if (bytes.Length > 0 && bytes[^1] == (byte)'\r')
+            {
+                bytes = bytes[..^1];
+            }
+
+            var step = _authStep != AuthStep.None ? Authenticate(Encoding.ASCII.GetString(bytes)) : Handle(SmtpCommand.Parse(bytes));
+            if (step != Step.Continue)
+            {
+                return step;
+            }
+        }
+    }
+
+    private Step Handle(SmtpCommand command)
+    {
+        if (command.Verb == SmtpVerb.Unknown)
+        {
+            return BadCommand($"500 5.5.2 Command not recognized: {Printable(command.Name)}") ? Step.Close : Step.Continue;
+        }
+
+        if (!SmtpStateTable.TryNext(_state, command.Verb, out var next))
+        {
+            var hint = _state == SmtpState.Connected ? "send EHLO first" : command.Verb switch
+            {
+                SmtpVerb.Rcpt => "send MAIL first",
+                SmtpVerb.Data => "send RCPT first",
+                SmtpVerb.Mail => "a transaction is already open",
+                _ => "not allowed now",
+            };
+            return BadCommand($"503 5.5.1 Bad sequence of commands: {hint}") ? Step.Close : Step.Continue;
+        }
+
+        var (ok, step) = command.Verb switch
+        {
+            SmtpVerb.Ehlo or SmtpVerb.Helo => Greet(command),
+            SmtpVerb.Mail => Mail(command.Argument),
+            SmtpVerb.Rcpt => Recipient(command.Argument),
+            SmtpVerb.Data => Data(command.Argument),
+            SmtpVerb.Rset => Done("250 2.0.0 Ok", reset: true),
+            SmtpVerb.Noop => Done("250 2.0.0 Ok"),
+            SmtpVerb.Vrfy => Done("252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery"),
+            SmtpVerb.Help => Done("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH"),
+            SmtpVerb.Quit => Quit(),
+            SmtpVerb.StartTls => StartTls(command.Argument),
+            SmtpVerb.Auth => Auth(command.Argument),
+            _ => (false, Step.Continue),
+        };
+        if (ok)
+        {
+            _state = next;
+        }
+
+        return step;
+    }
+
+    private (bool, Step) Done(string reply, bool reset = false)
+    {
+        if (reset)
+        {
+            ResetTransaction();
+        }
+
+        Reply(reply);
+        return (true, Step.Continue);
+    }
+
+    private (bool, Step) Refuse(string reply, bool bad = true)
+    {
+        if (bad)
+        {
+            return (false, BadCommand(reply) ? Step.Close : Step.Continue);
+        }
+
+        Reply(reply);
+        return (false, Step.Continue);
+    }
+
+    private (bool, Step) Quit()
+    {
+        Reply($"221 2.0.0 {_options.Hostname} Bye");
+        return (true, Step.Close);
+    }
+
+    private (bool, Step) Greet(SmtpCommand command)
+    {
+        if (command.Argument.Length == 0 || command.Argument.Contains(' ', StringComparison.Ordinal))
+        {
+            return Refuse($"501 5.5.4 Syntax: {command.Name} hostname");
+        }
+
+        ResetTransaction();
+        _helo = command.Argument;
+        if (command.Verb == SmtpVerb.Helo)
+        {
+            Reply($"250 {_options.Hostname}");
+            return (true, Step.Continue);
+        }
+
+        var lines = new List<string>
+        {
+            $"{_options.Hostname} greets {command.Argument} [{_client}]",
+            "PIPELINING",
+            $"SIZE {_options.MaxMessageBytes}",
+            "8BITMIME",
+            "SMTPUTF8",
+            "ENHANCEDSTATUSCODES",
+        };
+        if (_tls is null && _certificate is not null)
+        {
+            lines.Add("STARTTLS");
+        }
+
+        // Logins only over TLS, so a password never crosses the network in the clear.
+        if (_tls is not null && _passwords.Any && _login is null)
+        {
+            lines.Add("AUTH PLAIN LOGIN");
+        }
+
+        lines.Add("HELP");
+        for (var i = 0; i < lines.Count; i++)
+        {
+            Reply($"250{(i == lines.Count - 1 ? ' ' : '-')}{lines[i]}");
+        }
+
+        return (true, Step.Continue);
+    }
+
+    private (bool, Step) Mail(string argument)
+    {
+        if (!_trustedNetwork && _login is null)
+        {
+            return Refuse("530 5.7.0 Authentication required: this relay accepts mail only from its own networks or after AUTH");
+        }
+
+        if (!SmtpPath.TryParse(argument, "FROM:", out var sender, out var parameters, out var error))
+        {
+            return Refuse($"501 5.5.4 {error}");
+        }
+
+        foreach (var (name, value) in parameters)
+        {
+            switch (name)
+            {
+                case "SIZE":
+                    if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size))
+                    {
+                        return Refuse("501 5.5.4 Syntax: SIZE=<number of bytes>");
+                    }
+
+                    if (size > _options.MaxMessageBytes)
+                    {
+                        return Refuse($"552 5.3.4 Message size exceeds fixed limit of {_options.MaxMessageBytes} bytes", bad: false);
+                    }
+
+                    break;
+                case "BODY" when value is not null && (value.Equals("7BIT", StringComparison.OrdinalIgnoreCase) || value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase)):
+                case "SMTPUTF8" when value is null:
+                case "AUTH":
+                    break;
+                default:
+                    return Refuse($"555 5.5.4 Unsupported parameter {Printable(name)}");
+            }
+        }
+
+        _sender = sender;
+        Reply("250 2.1.0 Ok");
+        return (true, Step.Continue);
+    }
+
+    private (bool, Step) Recipient(string argument)
+    {
+        if (!_trustedNetwork && _login is null)
+        {
+            return Refuse("554 5.7.1 Relay access denied");
+        }
+
+        if (!SmtpPath.TryParse(argument, "TO:", out var recipient, out var parameters, out var error) || recipient.Length == 0)
+        {
+            return Refuse($"501 5.5.4 {error ?? "Syntax: RCPT TO:<address> (the null address is not a recipient)"}");
+        }
+
+        if (parameters.Count > 0)
+        {
+            return Refuse($"555 5.5.4 Unsupported parameter {Printable(parameters[0].Key)}");
+        }
+
+        if (_recipients.Count >= _options.MaxRecipients)
+        {
+            // 452 makes the client send the rest in another transaction (RFC 5321 section 4.5.3.1.10).
+            Reply($"452 4.5.3 Too many recipients (at most {_options.MaxRecipients} per message)");
+            return (false, Step.Continue);
+        }
+
+        _recipients.Add(recipient);
+        Reply("250 2.1.5 Ok");
+        return (true, Step.Continue);
+    }
+
+    private (bool, Step) Data(string argument)
+    {
+        if (argument.Length > 0)
+        {
+            return Refuse("501 5.5.4 Syntax: DATA (no argument)");
+        }
+
+        Reply("354 End data with <CR><LF>.<CR><LF>");
+        return (true, Step.Data);
+    }
+
+    private (bool, Step) StartTls(string argument)
+    {
+        if (_tls is not null || _certificate is null)
+        {
+            return Refuse(_tls is null ? "454 4.7.0 TLS not available" : "503 5.5.1 TLS already active");
+        }
+
+        if (argument.Length > 0)
+        {
+            return Refuse("501 5.5.4 Syntax: STARTTLS");
+        }
+
+        ResetTransaction();
+        _helo = null;
+        Reply("220 2.0.0 Ready to start TLS");
+        return (true, Step.StartTls);
+    }
+
+    private async Task StartTlsAsync(CancellationToken cancellation)
+    {
+        var stream = new SslStream(new DuplexPipeStream(_input, _output), leaveInnerStreamOpen: false);
+        using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
+        {
+            handshake.CancelAfter(TimeSpan.FromSeconds(30));
+            await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, handshake.Token);
+        }
+
+        _tls = stream;
+        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
+    private (bool, Step) Auth(string argument)
+    {
+        if (_login is not null)
+        {
+            return Refuse("503 5.5.1 Already authenticated");
+        }
+
+        if (_tls is null || !_passwords.Any)
+        {
+            return Refuse(_passwords.Any
+                ? "538 5.7.11 Encryption required for requested authentication mechanism: STARTTLS first"
+                : "503 5.5.1 AUTH not available: this relay has no logins configured");
+        }
+
+        var parts = argument.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+        var mechanism = parts.Length > 0 ? parts[0].ToUpperInvariant() : "";
+        var initial = parts.Length > 1 ? parts[1] : null;
+        switch (mechanism)
+        {
+            case "PLAIN" when initial is null:
+                _authStep = AuthStep.Plain;
+                Reply("334 ");
+                return (true, Step.Continue);
+            case "PLAIN":
+                return (true, Authenticate(initial, AuthStep.Plain));
+            case "LOGIN" when initial is null:
+                _authStep = AuthStep.LoginUser;
+                Reply("334 VXNlcm5hbWU6");
+                return (true, Step.Continue);
+            case "LOGIN":
+                return (true, Authenticate(initial, AuthStep.LoginUser));
+            default:
+                return Refuse($"504 5.5.4 Unrecognized authentication mechanism {Printable(mechanism)} (PLAIN and LOGIN are offered)");
+        }
+    }
+
+    private Step Authenticate(string response) => Authenticate(response, _authStep);
+
+    private Step Authenticate(string response, AuthStep step)
+    {
+        _authStep = AuthStep.None;
+        if (response == "*")
+        {
+            Reply("501 5.7.0 Authentication cancelled");
+            return Step.Continue;
+        }
+
+        string text;
+        try
+        {
+            text = Encoding.UTF8.GetString(Convert.FromBase64String(response));
+        }
+        catch (FormatException)
+        {
+            return BadCommand("501 5.5.2 Cannot decode the authentication response (base64 expected)") ? Step.Close : Step.Continue;
+        }
+
+        string user;
+        string password;
+        switch (step)
+        {
+            case AuthStep.LoginUser:
+                _authUser = text;
+                _authStep = AuthStep.LoginPassword;
+                Reply("334 UGFzc3dvcmQ6");
+                return Step.Continue;
+            case AuthStep.LoginPassword:
+                user = _authUser ?? "";
+                password = text;
+                break;
+            default:
+                // PLAIN: authorization identity NUL authentication identity NUL password (RFC 4616).
+                var fields = text.Split('\0');
+                if (fields.Length != 3 || (fields[0].Length > 0 && fields[0] != fields[1]))
+                {
+                    return BadCommand("535 5.7.8 Authentication credentials invalid") ? Step.Close : Step.Continue;
+                }
+
+                user = fields[1];
+                password = fields[2];
+                break;
+        }
+
+        _authUser = null;
+        if (!_passwords.Verify(user, password))
+        {
+            // The user name is logged so an admin can see guessing; the password never is.
+            _logger.LogWarning("relay: failed AUTH from {Client} as {User}", _client, Printable(user));
+            return BadCommand("535 5.7.8 Authentication credentials invalid") ? Step.Close : Step.Continue;
+        }
+
+        _login = user;
+        Reply("235 2.7.0 Authentication successful");
+        return Step.Continue;
+    }
+
+    // Reads the message body into the spool; true when the session must end.
+    private async Task<bool> ReadDataAsync(CancellationTokenSource timeout, CancellationToken cancellation)
+    {
+        var receivedAt = _time.GetUtcNow();
+        await using var writer = _intake.Spool.Create();
+        await writer.Content.WriteAsync(Received(writer.Id, receivedAt), cancellation);
+        var body = new MessageBodyReader(_options.MaxMessageBytes);
+        while (true)
+        {
+            var read = await _input.ReadAsync(cancellation);
+            timeout.CancelAfter(_options.IdleTimeout);
+            var buffer = read.Buffer;
+            var done = false;
+            try
+            {
+                done = body.Read(ref buffer, writer.Content);
+            }
+            finally
+            {
+                // Commands pipelined after the final dot (QUIT, the next MAIL) are read next without waiting.
+                _input.AdvanceTo(buffer.Start, done ? buffer.Start : buffer.End);
+            }
+
+            if (done)
+            {
+                break;
+            }
+
+            if (read.IsCompleted)
+            {
+                // The message never ended: nothing was acknowledged, so nothing is kept.
+                EndReason = "client disconnected in the middle of DATA";
+                return true;
+            }
+        }
+
+        var transaction = new RelayTransaction(_sender, [.. _recipients], _client, _helo, _login, receivedAt);
+        ResetTransaction();
+        if (body.TooLarge)
+        {
+            Reply($"552 5.3.4 Message size exceeds fixed limit of {_options.MaxMessageBytes} bytes");
+            return false;
+        }
+
+        Reply(await _intake.AcceptAsync(transaction, writer));
+        return false;
+    }
+
+    private byte[] Received(string id, DateTimeOffset at)
+    {
+        var with = (_tls is null ? "ESMTP" : "ESMTPS") + (_login is null ? "" : "A");
+        var text = $"Received: from {Printable(_helo ?? "unknown")} ([{_client}])\r\n\tby {_options.Hostname} (Floodgate) with {with} id {id}\r\n"
+            + $"\t(envelope-from <{Printable(_sender)}>); {MimeKit.Utils.DateUtils.FormatDate(at)}\r\n";
+        return Encoding.UTF8.GetBytes(text);
+    }
+
+    private void ResetTransaction()
+    {
+        _sender = "";
+        _recipients.Clear();
+    }
+
+    // Counts a bad command and answers it; true (after a 421) when the session has had too many.
+    private bool BadCommand(string reply)
+    {
+        if (++_badCommands > _options.MaxBadCommands)
+        {
+            Reply($"421 4.7.0 {_options.Hostname} Too many errors, closing connection");
+            EndReason = $"more than {_options.MaxBadCommands} bad commands";
+            return true;
+        }
+
+        Reply(reply);
+        return false;
+    }
+
+    private void Reply(string line)
+    {
+        var count = Encoding.UTF8.GetByteCount(line);
+        var span = _output.GetSpan(count + 2);
+        Encoding.UTF8.GetBytes(line, span);
+        span[count] = (byte)'\r';
+        span[count + 1] = (byte)'\n';
+        _output.Advance(count + 2);
+    }
+
+    private async Task TryFlushAsync()
+    {
+        try
+        {
+            await _output.FlushAsync();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The client is gone: nothing to tell it.
+        }
+    }
+
+    private static string Printable(string text)
+    {
+        var cut = text.Length > 64 ? text[..64] + "..." : text;
+        return string.Create(cut.Length, cut, static (span, s) =>
+        {
+            for (var i = 0; i < s.Length; i++)
+            {
+                span[i] = char.IsControl(s[i]) ? '?' : s[i];
+            }
+        });
+    }
+}
