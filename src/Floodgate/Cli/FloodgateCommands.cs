@@ -13,6 +13,7 @@ public static class FloodgateCommands
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(CheckConfig());
         root.Subcommands.Add(DefaultConfig());
+        root.Subcommands.Add(HashPassword());
         foreach (var verb in AdminCommands.All())
         {
             root.Subcommands.Add(verb);
@@ -27,7 +28,7 @@ public static class FloodgateCommands
         {
             Description = "Configuration file (default: $FLOODGATE_CONFIG, else the embedded default)",
         };
-        var command = new Command("serve", "Run the policy service (and, later, the relay and admin endpoints) until stopped.") { config };
+        var command = new Command("serve", "Run the policy service, the SMTP relay and the admin API until stopped.") { config };
         command.SetAction(async (parse, cancel) =>
         {
             var path = parse.GetValue(config) ?? Environment.GetEnvironmentVariable("FLOODGATE_CONFIG");
@@ -94,6 +95,46 @@ public static class FloodgateCommands
             }
         });
         return command;
+    }
+
+    private static Command HashPassword()
+    {
+        var command = new Command("hash-password",
+            "Read a relay login's password from standard input and print its hash for relay.users[].password_hash.");
+        command.SetAction(_ =>
+        {
+            // From standard input, so the password is in neither the shell history nor the process list.
+            var password = Console.IsInputRedirected ? Console.In.ReadLine() : ReadHidden();
+            if (string.IsNullOrEmpty(password))
+            {
+                Console.Error.WriteLine("floodgate: no password given on standard input");
+                return 2;
+            }
+
+            Console.WriteLine(Relay.RelayPassword.Hash(password));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string ReadHidden()
+    {
+        Console.Error.Write("password: ");
+        var text = new System.Text.StringBuilder();
+        while (Console.ReadKey(intercept: true) is { Key: not ConsoleKey.Enter } key)
+        {
+            if (key.Key == ConsoleKey.Backspace && text.Length > 0)
+            {
+                text.Length--;
+            }
+            else if (!char.IsControl(key.KeyChar))
+            {
+                text.Append(key.KeyChar);
+            }
+        }
+
+        Console.Error.WriteLine();
+        return text.ToString();
     }
 
     private static Command DefaultConfig()

@@ -3,6 +3,9 @@ using Floodgate.Alerts;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Incidents;
+using Floodgate.Quarantine;
+using Floodgate.Relay;
+using Floodgate.Relay.Delivery;
 using Floodgate.Storage;
 using Microsoft.AspNetCore.Connections;
 
@@ -70,6 +73,7 @@ public static class FloodgateHost
         builder.Services.AddSingleton<IIncidentAlerts>(s => s.GetRequiredService<AlertDispatcher>());
         builder.Services.AddHostedService<AlertDispatcherService>();
         builder.Services.AddSingleton<Containment>();
+        AddRelay(builder.Services, options, clock);
         builder.Services.AddHostedService<IncidentKeeper>();
         builder.Services.AddSingleton<CounterSnapshotter>();
         builder.Services.AddHostedService(s => s.GetRequiredService<CounterSnapshotter>());
@@ -85,6 +89,12 @@ public static class FloodgateHost
         {
             var listeners = kestrel.ApplicationServices.GetRequiredService<PolicyListeners>();
             kestrel.Listen(options.AdminEndpoint.Tcp!);
+            var relays = kestrel.ApplicationServices.GetRequiredService<RelayListeners>();
+            foreach (var endpoint in options.RelayEndpoints)
+            {
+                kestrel.Listen(endpoint.Tcp!, l => l.Run(relays.Add(endpoint, l).OnConnectedAsync));
+            }
+
             foreach (var endpoint in options.PolicyEndpoints)
             {
                 if (endpoint.UnixPath is { } path)
@@ -102,6 +112,7 @@ public static class FloodgateHost
         var app = builder.Build();
         var containment = app.Services.GetRequiredService<Containment>();
         containment.LoadAsync().GetAwaiter().GetResult();
+        var spooled = RecoverSpool(app.Services);
         var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
         dispatcher.Delivered += d =>
         {
@@ -129,8 +140,10 @@ public static class FloodgateHost
             }
 
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Floodgate")
-                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; admin API on http://{Admin} (token in {Token}); {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
-                    options.Source, string.Join(", ", options.PolicyEndpoints), AdminAddress(app, options), Path.Combine(options.DataDirectory, AdminToken.FileName), options.Rules.Rules.Count,
+                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; relay on {Relay} (next hop {NextHop}; {Spooled}); admin API on http://{Admin} (token in {Token}); {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
+                    options.Source, string.Join(", ", options.PolicyEndpoints),
+                    options.RelayEndpoints.Count == 0 ? "(off)" : string.Join(", ", app.Services.GetRequiredService<RelayListeners>().BoundEndpoints),
+                    $"{options.Relay.NextHop.Host}:{options.Relay.NextHop.Port}", spooled, AdminAddress(app, options), Path.Combine(options.DataDirectory, AdminToken.FileName), options.Rules.Rules.Count,
                     string.Join("; ", options.Rules.Rules), options.FailMode, database.Path, restored,
                     accounts.ListSuspensionsAsync().AsTask().GetAwaiter().GetResult().Count);
         });
@@ -140,6 +153,52 @@ public static class FloodgateHost
             database.Dispose();
         });
         return app;
+    }
+
+    // The relay's parts: spool, outbound queue, quarantine, intake, TLS certificate and logins.
+    private static void AddRelay(IServiceCollection services, FloodgateOptions options, TimeProvider clock)
+    {
+        services.AddSingleton(options.Relay);
+        services.AddSingleton(_ => new MessageSpool(Path.Combine(options.DataDirectory, "spool")));
+        services.AddSingleton(s => new OutboundQueue(s.GetRequiredService<MessageSpool>(), options.Relay.NextHop, options.Relay.Hostname, clock,
+            s.GetRequiredService<ILogger<OutboundQueue>>()));
+        services.AddSingleton<IOutboundDelivery>(s => s.GetRequiredService<OutboundQueue>());
+        services.AddHostedService(s => s.GetRequiredService<OutboundQueue>());
+        services.AddSingleton<RelayQuarantine>();
+        services.AddSingleton<IHeldMail>(s => s.GetRequiredService<RelayQuarantine>());
+        services.AddHostedService<QuarantineKeeper>();
+        services.AddSingleton<RelayIntake>();
+        services.AddSingleton(new RelayPassword(options.Relay.Users));
+        services.AddSingleton(_ => new RelayTls(RelayCertificate.Load(options.Relay, options.DataDirectory, clock)));
+        services.AddSingleton<RelayListeners>();
+    }
+
+    // Before any listener accepts a connection: every message acknowledged before a stop or crash goes back to the
+    // outbound queue or the quarantine; files of messages never acknowledged are removed.
+    private static string RecoverSpool(IServiceProvider services)
+    {
+        var recovery = services.GetRequiredService<MessageSpool>().Recover();
+        var outbound = services.GetRequiredService<OutboundQueue>();
+        var quarantine = services.GetRequiredService<RelayQuarantine>();
+        foreach (var message in recovery.Messages)
+        {
+            if (message.State == SpoolState.Held)
+            {
+                quarantine.Add(message);
+            }
+            else
+            {
+                outbound.Enqueue(message);
+            }
+        }
+
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Floodgate");
+        foreach (var problem in recovery.Unreadable)
+        {
+            logger.LogError("spool: an envelope could not be read and was set aside (*.unreadable): {Problem}", problem);
+        }
+
+        return $"{outbound.Depth} queued and {quarantine.Count} held messages recovered";
     }
 
     /// <summary>The admin API's bound address (a configured port 0 gets a free port).</summary>

@@ -77,6 +77,10 @@ public sealed partial class SmtpConnectionHandler : ConnectionHandler
             {
                 LogSessionBroken(_endpoint, client.ToString(), e.Message);
             }
+            catch (Exception e)
+            {
+                LogSessionFailed(e, _endpoint, client.ToString());
+            }
         }
         finally
         {
@@ -93,6 +97,9 @@ public sealed partial class SmtpConnectionHandler : ConnectionHandler
 
     [LoggerMessage(Level = LogLevel.Information, Message = "relay {Endpoint}: session with {Client} ended: {Reason}")]
     private partial void LogSessionEnded(string endpoint, string client, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "relay {Endpoint}: session with {Client} failed")]
+    private partial void LogSessionFailed(Exception e, string endpoint, string client);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "relay {Endpoint}: session with {Client} broken: {Problem}")]
     private partial void LogSessionBroken(string endpoint, string client, string problem);

@@ -569,7 +569,17 @@ internal sealed class SmtpSession
             return false;
         }
 
-        Reply(await _intake.AcceptAsync(transaction, writer));
+        try
+        {
+            Reply(await _intake.AcceptAsync(transaction, writer));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Nothing was acknowledged: the client keeps the message and tries again.
+            _logger.LogError(e, "relay: a message from <{Sender}> could not be taken in; answered 451", Printable(transaction.Sender));
+            Reply("451 4.3.0 Local error in processing; please try again later");
+        }
+
         return false;
     }
 

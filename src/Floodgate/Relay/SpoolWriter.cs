@@ -6,6 +6,7 @@ public sealed class SpoolWriter : IAsyncDisposable
     private readonly string _path;
     private bool _finished;
     private bool _committed;
+    private long _length;
 
     internal SpoolWriter(string id, string path, FileStream file)
     {
@@ -23,7 +24,7 @@ public sealed class SpoolWriter : IAsyncDisposable
     private FileStream File { get; }
 
     /// <summary>Bytes written so far.</summary>
-    public long Length => Content.Position;
+    public long Length => _finished ? _length : Content.Position;
 
     /// <summary>Flushes the content to disk and closes it; it stays unacknowledged until committed with an envelope.</summary>
     public async Task FinishAsync()
@@ -34,6 +35,7 @@ public sealed class SpoolWriter : IAsyncDisposable
         }
 
         await Content.FlushAsync();
+        _length = Content.Position;
         await Task.Run(() => File.Flush(flushToDisk: true));
         await File.DisposeAsync();
         _finished = true;

@@ -12,7 +12,7 @@ namespace Floodgate.Relay.Delivery;
 /// or what outlives <see cref="NextHopOptions.MaxAge"/> to the sender in an RFC 3464 delivery status notification.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is a queue: the relay's outbound mail queue, the name mail admins know.")]
-public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
+public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, IAsyncDisposable
 {
     // A connection idle this long is checked with NOOP before reuse; idle longer still, it is closed (QUIT), as next
     // hops close idle clients anyway (Postfix's smtpd after 300 s).
@@ -58,6 +58,8 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Messages waiting for delivery or in flight.</summary>
+    private int _disposed;
+
     public int Depth => Volatile.Read(ref _depth);
 
     /// <summary>Raised when the next hop refuses recipients for good (5xx); handlers must be quick and must not throw.</summary>
@@ -109,6 +111,12 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The host registers one instance under several services and disposes it once for each.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await StopAsync(CancellationToken.None);
         _stopping?.Dispose();
         _wake.Dispose();
