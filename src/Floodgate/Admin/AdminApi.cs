@@ -50,6 +50,7 @@ public static class AdminApi
             await containment.RemoveOverrideAsync(key, rule, Actor(context))
                 ? Results.Ok(new { key = key.ToLowerInvariant(), rule, removed = true })
                 : Results.NotFound(new { error = $"{key} has no override of {rule}" }));
+        QuarantineApi.Map(api);
         api.MapGet("/audit", async (IAuditLog audit, int? limit) => Results.Ok(await audit.ListAsync(Math.Clamp(limit ?? 100, 1, 10_000))));
     }
 
@@ -184,7 +185,7 @@ public static class AdminApi
             ? Results.Ok(new { account = account.ToLowerInvariant(), removed = true })
             : Results.NotFound(new { error = $"{account} has no exemption" });
 
-    private static string Actor(HttpContext context)
+    internal static string Actor(HttpContext context)
     {
         var actor = context.Request.Headers[ActorHeader].ToString();
         return string.IsNullOrWhiteSpace(actor) ? "api" : actor.Length > 64 ? actor[..64] : actor;

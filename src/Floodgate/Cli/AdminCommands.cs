@@ -6,7 +6,7 @@ using Floodgate.Configuration;
 
 namespace Floodgate.Cli;
 
-/// <summary>The admin verbs: status, accounts, suspend, release, incidents, exempt; each calls the admin API.</summary>
+/// <summary>The admin verbs: status, accounts, suspend, release, incidents, exempt, quarantine; each calls the admin API.</summary>
 public static class AdminCommands
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -16,9 +16,9 @@ public static class AdminCommands
     private static readonly Option<string?> Token = new("--token") { Description = "Admin token (default: $FLOODGATE_TOKEN, else DATA_DIR/admin.token)" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table" };
 
-    public static IEnumerable<Command> All() => [Status(), Accounts(), Suspend(), Release(), Incidents(), Exempt()];
+    public static IEnumerable<Command> All() => [Status(), Accounts(), Suspend(), Release(), Incidents(), Exempt(), QuarantineCommands.Build()];
 
-    private static Command Verb(string name, string description, Func<ParseResult, AdminClient, TextWriter, Task> run, params Symbol[] symbols)
+    internal static Command Verb(string name, string description, Func<ParseResult, AdminClient, TextWriter, Task> run, params Symbol[] symbols)
     {
         var command = new Command(name, description) { Config, Url, Token, Json };
         foreach (var symbol in symbols)
@@ -215,10 +215,10 @@ public static class AdminCommands
         throw new CliException($"'{text}' is not a time: write 18:00, 2026-11-28T06:00 or 2026-11-28T06:00Z");
     }
 
-    private static string Time(JsonNode? node) =>
+    internal static string Time(JsonNode? node) =>
         node is null ? "" : DateTimeOffset.Parse(node.GetValue<string>(), CultureInfo.InvariantCulture).ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static bool Print(ParseResult parse, TextWriter output, JsonNode json)
+    internal static bool Print(ParseResult parse, TextWriter output, JsonNode json)
     {
         if (!parse.GetValue(Json))
         {
