@@ -26,6 +26,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint Tcp => _app.Services.GetRequiredService<PolicyListeners>().BoundTcpEndpoints.First();
 
+    /// <summary>The first SMTP relay endpoint's bound address.</summary>
+    public IPEndPoint Relay => _app.Services.GetRequiredService<RelayListeners>().BoundEndpoints.First();
+
     public IReadOnlyCollection<string> DecisionLines => DecisionLogText().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public UnixDomainSocketEndPoint Unix => new(Path.Combine(_folder, "policy.sock"));
@@ -41,12 +44,13 @@ internal sealed class TestServer : IAsyncDisposable
     /// it listens on a free loopback port and a Unix socket in its temp folder.
     /// </summary>
     public static async Task<TestServer> StartAsync(string yaml, TimeProvider? time = null, ICounterStore? counters = null, string[]? listen = null,
-        string? dataDirectory = null)
+        string? dataDirectory = null, string[]? relay = null)
     {
         var folder = Directory.CreateTempSubdirectory("floodgate-test-").FullName;
         var sock = Path.Combine(folder, "policy.sock");
         var endpoints = string.Join(", ", (listen ?? ["127.0.0.1:0", $"unix:{sock}"]).Select(e => $"\"{e}\""));
-        var config = $"listen:\n  policy: [{endpoints}]\n  admin: 127.0.0.1:0\ndata_dir: {dataDirectory ?? folder}\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
+        var relays = relay is null ? "" : $"  relay: [{string.Join(", ", relay.Select(e => $"\"{e}\""))}]\n";
+        var config = $"listen:\n  policy: [{endpoints}]\n  admin: 127.0.0.1:0\n{relays}data_dir: {dataDirectory ?? folder}\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
         var options = ConfigLoader.Parse(config, "test.yml");
         var logs = new LogCollector();
         var app = FloodgateHost.Build(options, time, b => b.AddProvider(logs), counters);
