@@ -35,6 +35,9 @@ internal sealed class PostfixInstance : IAsyncDisposable
 
     public int SmtpPort { get; private set; }
 
+    /// <summary>The port of this instance's smtp-sink (the next hop its mail and a relay's can be delivered to).</summary>
+    public int SinkPort { get; private set; }
+
     public string MailLog => File.Exists(Path.Combine(Folder, "maillog")) ? File.ReadAllText(Path.Combine(Folder, "maillog")) : "";
 
     /// <summary>Fails with what to install when the machine lacks Postfix or is not root (Postfix starts as root).</summary>
@@ -163,7 +166,7 @@ internal sealed class PostfixInstance : IAsyncDisposable
         await RunAsync("/bin/chown", $"postfix {Path.Combine(Folder, "data")} {SinkDirectory}");
 
         SmtpPort = FreePort.Next();
-        var sinkPort = FreePort.Next();
+        var sinkPort = SinkPort = FreePort.Next();
         File.WriteAllText(Path.Combine(ConfigDirectory, "master.cf"), MasterCf(SmtpPort));
         File.WriteAllText(Path.Combine(ConfigDirectory, "main.cf"), MainCf(sinkPort) + "\n# Floodgate\n" + policyConfig + "\n");
 
