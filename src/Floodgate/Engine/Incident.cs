@@ -58,6 +58,7 @@ public sealed class Incident
                     LastSubmission = evidence.LastSubmission,
                     RefusedMessages = evidence.RefusedMessages,
                     RefusedRecipients = evidence.RefusedRecipients,
+                    RecipientsRefusedByNextHop = evidence.RecipientsRefusedByNextHop,
                     ClientAddresses = new(evidence.ClientAddresses),
                     RecipientDomains = new(evidence.RecipientDomains),
                     Senders = new(evidence.Senders),

@@ -18,6 +18,9 @@ public sealed class IncidentEvidence
 
     public long RefusedRecipients { get; set; }
 
+    /// <summary>Recipients of the identity's relayed mail that the next hop refused for good (a sign of a spam run).</summary>
+    public long RecipientsRefusedByNextHop { get; set; }
+
     public Dictionary<string, long> ClientAddresses { get; init; } = [];
 
     public Dictionary<string, long> RecipientDomains { get; init; } = [];

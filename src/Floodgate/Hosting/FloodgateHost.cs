@@ -113,6 +113,8 @@ public static class FloodgateHost
         var containment = app.Services.GetRequiredService<Containment>();
         containment.LoadAsync().GetAwaiter().GetResult();
         var spooled = RecoverSpool(app.Services);
+        app.Services.GetRequiredService<OutboundQueue>().RecipientsRefused += (message, refused) =>
+            containment.ObserveRefusedRecipients(message.CountedAs, refused.Count);
         var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
         dispatcher.Delivered += d =>
         {

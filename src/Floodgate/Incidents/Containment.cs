@@ -141,6 +141,29 @@ public sealed partial class Containment
         }
     }
 
+    /// <summary>Notes recipients the relay's next hop refused for good, for mail counted against <paramref name="countedAs"/>.</summary>
+    public void ObserveRefusedRecipients(string? countedAs, int count)
+    {
+        if (countedAs is null || count <= 0)
+        {
+            return;
+        }
+
+        LogRefusedByNextHop(countedAs, count);
+        var incident = _open.Values.FirstOrDefault(i => i.Identity.ToString() == countedAs);
+        if (incident is null)
+        {
+            return;
+        }
+
+        lock (incident)
+        {
+            incident.Evidence.RecipientsRefusedByNextHop += count;
+        }
+
+        _dirty[incident] = 0;
+    }
+
     /// <summary>Suspends an identity by hand; returns its open incident (an existing one if it was already suspended).</summary>
     public async Task<Incident> SuspendAsync(Identity identity, string reason, string by)
     {
@@ -426,4 +449,7 @@ public sealed partial class Containment
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "RELEASED {Identity} by {By}: {Detail}")]
     private partial void LogReleased(string identity, string by, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "relay: the next hop refused {Count} recipients of mail counted against {Identity}")]
+    private partial void LogRefusedByNextHop(string identity, int count);
 }
