@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Floodgate.Relay;
 using Floodgate.Relay.Delivery;
 using Floodgate.Tests.Support;
@@ -9,6 +11,7 @@ namespace Floodgate.Tests.Relay.Delivery;
 /// <summary>A spool in a temporary folder and a started outbound queue delivering it to a loopback next hop.</summary>
 internal sealed class DeliveryRig : IAsyncDisposable
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
     private readonly ILoggerFactory _loggers;
 
     private DeliveryRig(string folder, NextHopOptions options)
@@ -40,6 +43,28 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
     /// <summary>Files left in the spool directory (content and envelopes).</summary>
     public string[] SpoolFiles => Directory.GetFiles(Spool.Directory);
+
+    /// <summary>
+    /// The envelopes in the spool as the queue last saved them, read the way an admin would (not with Recover, which
+    /// would clean up the queue's half-written files under its feet).
+    /// </summary>
+    public List<SpooledMessage> Envelopes()
+    {
+        var envelopes = new List<SpooledMessage>();
+        foreach (var path in Directory.GetFiles(Spool.Directory, "*.json"))
+        {
+            try
+            {
+                envelopes.Add(JsonSerializer.Deserialize<SpooledMessage>(File.ReadAllBytes(path), Json)!);
+            }
+            catch (FileNotFoundException)
+            {
+                // Delivered and removed since the listing.
+            }
+        }
+
+        return envelopes;
+    }
 
     public static async Task<DeliveryRig> StartAsync(NextHopOptions options)
     {

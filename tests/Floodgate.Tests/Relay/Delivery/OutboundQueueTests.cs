@@ -81,7 +81,7 @@ public sealed class OutboundQueueTests
         await Eventually.TrueAsync(() => rig.Logs.Lines.Count(l => l.Contains("next hop unavailable", StringComparison.Ordinal)) >= 3, "three failed connection attempts");
         Assert.Equal(count, rig.Queue.Depth);
         Assert.Equal(2 * count, rig.SpoolFiles.Length);
-        var attempted = rig.Spool.Recover().Messages.Sum(m => m.Attempts);
+        var attempted = rig.Envelopes().Sum(m => m.Attempts);
         Assert.InRange(attempted, 1, 3 * rig.Logs.Lines.Count(l => l.Contains("next hop unavailable", StringComparison.Ordinal)));
 
         await using var sink = await NextHopSink.StartAsync(port, Path.Combine(rig.Folder, "mail"));
@@ -100,8 +100,8 @@ public sealed class OutboundQueueTests
         var deferring = await NextHopSink.StartAsync(port, Path.Combine(rig.Folder, "deferred"), "-r", "RCPT");
         var message = await rig.SpoolAsync(DeliveryRig.Message("later"), "alice@floodgate.test", ["bob@floodgate.test", "carol@floodgate.test"]);
 
-        await Eventually.TrueAsync(() => rig.Spool.Recover().Messages.SingleOrDefault()?.Attempts >= 1, "a deferred attempt saved");
-        var deferred = rig.Spool.Recover().Messages.Single();
+        await Eventually.TrueAsync(() => rig.Envelopes().SingleOrDefault()?.Attempts >= 1, "a deferred attempt saved");
+        var deferred = rig.Envelopes().Single();
         Assert.Equal(["bob@floodgate.test", "carol@floodgate.test"], deferred.Recipients);
         Assert.StartsWith("4", deferred.LastError, StringComparison.Ordinal);
         Assert.NotNull(deferred.NextAttemptAt);
