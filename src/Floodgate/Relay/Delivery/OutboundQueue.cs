@@ -18,6 +18,7 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
     // hops close idle clients anyway (Postfix's smtpd after 300 s).
     private static readonly TimeSpan ProbeAfterIdle = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan CloseAfterIdle = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan MaxSleep = TimeSpan.FromHours(1);
 
     private readonly MessageSpool _spool;
     private readonly NextHopOptions _options;
@@ -125,7 +126,8 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
                 wait = ReleaseDue(_time.GetUtcNow());
             }
 
-            using var timeout = wait is { } delay ? new CancellationTokenSource(delay, _time) : new CancellationTokenSource();
+            // Capped so that any configured delay fits a timer; waking early only finds nothing due yet.
+            using var timeout = wait is { } delay ? new CancellationTokenSource(TimeSpan.FromTicks(Math.Min(delay.Ticks, MaxSleep.Ticks)), _time) : new CancellationTokenSource();
             using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
             try
             {
@@ -298,14 +300,7 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
         {
             // Never dropped: whatever went wrong (the spool, a report, a handler), the message is tried again later.
             LogAttemptFailed(message.Id, e);
-            lock (_gate)
-            {
-                if (_hop == HopState.Probing)
-                {
-                    _hop = HopState.Up;
-                }
-            }
-
+            await CloseAsync(client, quit: false);
             var retry = message with
             {
                 Attempts = message.Attempts + 1,
@@ -323,6 +318,25 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
 
             Park(retry);
         }
+        finally
+        {
+            // A probe that ended without learning that the next hop is down (a broken transaction, a spool error)
+            // must not leave the scheduler waiting for its verdict.
+            bool released;
+            lock (_gate)
+            {
+                released = _hop == HopState.Probing;
+                if (released)
+                {
+                    _hop = HopState.Up;
+                }
+            }
+
+            if (released)
+            {
+                Wake();
+            }
+        }
     }
 
     // Null when connected, else why not (the whole next hop is then backed off).
@@ -332,6 +346,7 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
         {
             if (_time.GetUtcNow() - client.LastUsed < ProbeAfterIdle)
             {
+                HopUp();
                 return null;
             }
 

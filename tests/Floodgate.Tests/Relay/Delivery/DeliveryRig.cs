@@ -73,6 +73,18 @@ internal sealed class DeliveryRig : IAsyncDisposable
         return rig;
     }
 
+    /// <summary>A loopback next hop with retries short enough for tests (200 ms doubling up to 1 s).</summary>
+    public static NextHopOptions NextHop(int port, NextHopTls tls) => new()
+    {
+        Host = "127.0.0.1",
+        Port = port,
+        Tls = tls,
+        Concurrency = 2,
+        RetryDelay = TimeSpan.FromMilliseconds(200),
+        MaxRetryDelay = TimeSpan.FromSeconds(1),
+        Timeout = TimeSpan.FromSeconds(10),
+    };
+
     /// <summary>A small message with a Message-ID the tests find it by.</summary>
     public static byte[] Message(string tag, string to = "bob@floodgate.test") => Encoding.UTF8.GetBytes(
         $"From: Alice <alice@floodgate.test>\r\nTo: {to}\r\nSubject: message {tag}\r\nMessage-ID: <{tag}@floodgate.test>\r\n" +

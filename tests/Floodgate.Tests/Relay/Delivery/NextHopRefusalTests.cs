@@ -13,23 +13,11 @@ public sealed class NextHopRefusalTests
         smtpd_recipient_restrictions = check_recipient_access inline:{ { refused@floodgate.test = 550 5.1.1 no such user here }, { later@floodgate.test = 450 4.2.1 mailbox busy, try later } }, permit_mynetworks, reject
         """;
 
-    private static NextHopOptions NextHop(int port, TimeSpan maxAge) => new()
-    {
-        Host = "127.0.0.1",
-        Port = port,
-        Tls = NextHopTls.None,
-        Concurrency = 2,
-        RetryDelay = TimeSpan.FromMilliseconds(200),
-        MaxRetryDelay = TimeSpan.FromSeconds(1),
-        MaxAge = maxAge,
-        Timeout = TimeSpan.FromSeconds(10),
-    };
-
     [Fact]
     public async Task OutboundQueue_RecipientRefused_DeliversTheOthersAndReturnsAReportToTheSender()
     {
         await using var postfix = await PostfixInstance.StartAsync(Access, new Dictionary<string, string>());
-        await using var rig = await DeliveryRig.StartAsync(NextHop(postfix.SmtpPort, TimeSpan.FromDays(5)));
+        await using var rig = await DeliveryRig.StartAsync(DeliveryRig.NextHop(postfix.SmtpPort, NextHopTls.None));
         var message = await rig.SpoolAsync(
             DeliveryRig.Message("refused", to: "bob@floodgate.test, refused@floodgate.test"), "alice@floodgate.test", ["bob@floodgate.test", "refused@floodgate.test"]);
 
@@ -65,7 +53,7 @@ public sealed class NextHopRefusalTests
     public async Task OutboundQueue_RefusedBounce_IsNotAnsweredWithAnotherReport()
     {
         await using var postfix = await PostfixInstance.StartAsync(Access, new Dictionary<string, string>());
-        await using var rig = await DeliveryRig.StartAsync(NextHop(postfix.SmtpPort, TimeSpan.FromDays(5)));
+        await using var rig = await DeliveryRig.StartAsync(DeliveryRig.NextHop(postfix.SmtpPort, NextHopTls.None));
         await rig.SpoolAsync(DeliveryRig.Message("bounce", to: "refused@floodgate.test"), "", ["refused@floodgate.test"]);
         await rig.SpoolAsync(DeliveryRig.Message("after"), "alice@floodgate.test", ["bob@floodgate.test"]);
 
@@ -81,7 +69,7 @@ public sealed class NextHopRefusalTests
     public async Task OutboundQueue_MaxAgeExceeded_ReturnsTheStillPendingRecipients()
     {
         await using var postfix = await PostfixInstance.StartAsync(Access, new Dictionary<string, string>());
-        await using var rig = await DeliveryRig.StartAsync(NextHop(postfix.SmtpPort, TimeSpan.FromSeconds(2)));
+        await using var rig = await DeliveryRig.StartAsync(DeliveryRig.NextHop(postfix.SmtpPort, NextHopTls.None) with { MaxAge = TimeSpan.FromSeconds(2) });
         var message = await rig.SpoolAsync(
             DeliveryRig.Message("expiring", to: "bob@floodgate.test, later@floodgate.test"), "alice@floodgate.test", ["bob@floodgate.test", "later@floodgate.test"]);
 

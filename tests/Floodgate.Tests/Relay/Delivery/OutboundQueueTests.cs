@@ -7,22 +7,11 @@ namespace Floodgate.Tests.Relay.Delivery;
 
 public sealed class OutboundQueueTests
 {
-    private static NextHopOptions NextHop(int port) => new()
-    {
-        Host = "127.0.0.1",
-        Port = port,
-        Tls = NextHopTls.Opportunistic,
-        Concurrency = 2,
-        RetryDelay = TimeSpan.FromMilliseconds(200),
-        MaxRetryDelay = TimeSpan.FromMilliseconds(800),
-        Timeout = TimeSpan.FromSeconds(10),
-    };
-
     [Fact]
     public async Task OutboundQueue_DeliversTheStoredBytesUnchanged()
     {
         var port = FreePort.Next();
-        await using var rig = await DeliveryRig.StartAsync(NextHop(port));
+        await using var rig = await DeliveryRig.StartAsync(DeliveryRig.NextHop(port, NextHopTls.Opportunistic));
         await using var sink = await NextHopSink.StartAsync(port, Path.Combine(rig.Folder, "mail"));
 
         // What a re-encoding client would disturb: odd folding and spacing, raw UTF-8 in a header and an 8bit body,
@@ -71,7 +60,7 @@ public sealed class OutboundQueueTests
     {
         const int count = 12;
         var port = FreePort.Next();
-        await using var rig = await DeliveryRig.StartAsync(NextHop(port));
+        await using var rig = await DeliveryRig.StartAsync(DeliveryRig.NextHop(port, NextHopTls.Opportunistic));
         for (var i = 0; i < count; i++)
         {
             await rig.SpoolAsync(DeliveryRig.Message($"down-{i}"), "alice@floodgate.test", [$"bob{i}@floodgate.test"]);
@@ -96,7 +85,7 @@ public sealed class OutboundQueueTests
     public async Task OutboundQueue_DeferredRecipients_AreRetriedAndDeliveredOnce()
     {
         var port = FreePort.Next();
-        await using var rig = await DeliveryRig.StartAsync(NextHop(port));
+        await using var rig = await DeliveryRig.StartAsync(DeliveryRig.NextHop(port, NextHopTls.Opportunistic));
         var deferring = await NextHopSink.StartAsync(port, Path.Combine(rig.Folder, "deferred"), "-r", "RCPT");
         var message = await rig.SpoolAsync(DeliveryRig.Message("later"), "alice@floodgate.test", ["bob@floodgate.test", "carol@floodgate.test"]);
 
