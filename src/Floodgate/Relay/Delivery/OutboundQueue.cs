@@ -528,11 +528,20 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
                 LogHandlerFailed(message.Id, e);
             }
 
-            await ReportAsync(
-                message,
-                [.. outcome.Refused.Select(f => new ReportedRecipient(f.Recipient, DeliveryReport.Status(f.Code, f.Answer), $"{f.Code} {f.Answer}"))],
-                "the next mail server refused them",
-                stopping);
+            try
+            {
+                await ReportAsync(
+                    message,
+                    [.. outcome.Refused.Select(f => new ReportedRecipient(f.Recipient, DeliveryReport.Status(f.Code, f.Answer), $"{f.Code} {f.Answer}"))],
+                    "the next mail server refused them",
+                    stopping);
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                // The recipients' fate is settled: retrying the message would deliver it twice to the others. The
+                // report is what is lost, so the admin is told whom to tell.
+                LogReportFailed(message.Id, message.Sender, string.Join(", ", outcome.Refused.Select(f => f.Recipient)), e);
+            }
         }
 
         var delivered = message with
@@ -689,6 +698,9 @@ public sealed partial class OutboundQueue : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "delivery attempt for {Id} failed; it stays queued and is retried")]
     private partial void LogAttemptFailed(string id, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "could not write the delivery report for {Id} to <{Sender}> about refused {Recipients}")]
+    private partial void LogReportFailed(string id, string sender, string recipients, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "a RecipientsRefused handler failed for {Id}")]
     private partial void LogHandlerFailed(string id, Exception exception);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Floodgate.Tests.Postfix;
@@ -10,14 +11,24 @@ internal sealed class NextHopSink : IAsyncDisposable
 {
     private const string Program = "/usr/sbin/smtp-sink";
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
 
     private NextHopSink(Process process, string dumps)
     {
         _process = process;
         Dumps = dumps;
+
+        // Read as it comes, so that a chatty sink (-v) never blocks on a full pipe.
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
     public string Dumps { get; }
+
+    /// <summary>What smtp-sink printed: with -v, each SMTP command it received (an EHLO opens a session).</summary>
+    public IReadOnlyCollection<string> Output => _output;
 
     /// <summary>Starts smtp-sink on 127.0.0.1:<paramref name="port"/>, dumping into <paramref name="dumps"/> (created if missing).</summary>
     public static async Task<NextHopSink> StartAsync(int port, string dumps, params string[] options)
@@ -58,8 +69,8 @@ internal sealed class NextHopSink : IAsyncDisposable
             }
         }
 
-        var error = sink._process.HasExited ? await sink._process.StandardError.ReadToEndAsync() : "";
         await sink.DisposeAsync();
+        var error = string.Join('\n', sink.Output);
         throw new InvalidOperationException($"smtp-sink did not listen on 127.0.0.1:{port}: {error}");
     }
 
@@ -68,6 +79,14 @@ internal sealed class NextHopSink : IAsyncDisposable
         [.. Directory.EnumerateFiles(Dumps).Order(StringComparer.Ordinal).Select(File.ReadAllBytes)];
 
     public List<MimeMessage> Messages() => [.. Received().Select(b => MimeMessage.Load(new MemoryStream(b)))];
+
+    private void Keep(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -108,4 +108,25 @@ public sealed class OutboundQueueTests
         Assert.Empty(rig.Refused);
         Assert.Contains(rig.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains($"deferred {message.Id}", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task OutboundQueue_ReusesItsConnectionAcrossMessages()
+    {
+        const int count = 5;
+        var port = FreePort.Next();
+        await using var rig = await DeliveryRig.StartAsync(DeliveryRig.NextHop(port, NextHopTls.Opportunistic) with { Concurrency = 1 });
+
+        await using var sink = await NextHopSink.StartAsync(port, Path.Combine(rig.Folder, "mail"), "-v");
+        for (var i = 0; i < count; i++)
+        {
+            await rig.SpoolAsync(DeliveryRig.Message($"reuse-{i}"), "alice@floodgate.test", ["bob@floodgate.test"]);
+        }
+
+        await Eventually.TrueAsync(() => rig.Queue.Depth == 0, "everything delivered");
+        Assert.Equal(count, sink.Received().Count);
+
+        // One session (one EHLO) carried every message.
+        Assert.Single(sink.Output, l => l.EndsWith(": ehlo relay.floodgate.test", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(count, sink.Output.Count(l => l.EndsWith(": data", StringComparison.OrdinalIgnoreCase)));
+    }
 }
