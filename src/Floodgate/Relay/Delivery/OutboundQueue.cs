@@ -18,6 +18,7 @@ public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, I
     // hops close idle clients anyway (Postfix's smtpd after 300 s).
     private static readonly TimeSpan ProbeAfterIdle = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan CloseAfterIdle = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan MaxSleep = TimeSpan.FromHours(1);
 
     private readonly MessageSpool _spool;
     private readonly NextHopOptions _options;
@@ -133,7 +134,8 @@ public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, I
                 wait = ReleaseDue(_time.GetUtcNow());
             }
 
-            using var timeout = wait is { } delay ? new CancellationTokenSource(delay, _time) : new CancellationTokenSource();
+            // Capped so that any configured delay fits a timer; waking early only finds nothing due yet.
+            using var timeout = wait is { } delay ? new CancellationTokenSource(TimeSpan.FromTicks(Math.Min(delay.Ticks, MaxSleep.Ticks)), _time) : new CancellationTokenSource();
             using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
             try
             {
@@ -306,14 +308,7 @@ public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, I
         {
             // Never dropped: whatever went wrong (the spool, a report, a handler), the message is tried again later.
             LogAttemptFailed(message.Id, e);
-            lock (_gate)
-            {
-                if (_hop == HopState.Probing)
-                {
-                    _hop = HopState.Up;
-                }
-            }
-
+            await CloseAsync(client, quit: false);
             var retry = message with
             {
                 Attempts = message.Attempts + 1,
@@ -331,6 +326,25 @@ public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, I
 
             Park(retry);
         }
+        finally
+        {
+            // A probe that ended without learning that the next hop is down (a broken transaction, a spool error)
+            // must not leave the scheduler waiting for its verdict.
+            bool released;
+            lock (_gate)
+            {
+                released = _hop == HopState.Probing;
+                if (released)
+                {
+                    _hop = HopState.Up;
+                }
+            }
+
+            if (released)
+            {
+                Wake();
+            }
+        }
     }
 
     // Null when connected, else why not (the whole next hop is then backed off).
@@ -340,6 +354,7 @@ public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, I
         {
             if (_time.GetUtcNow() - client.LastUsed < ProbeAfterIdle)
             {
+                HopUp();
                 return null;
             }
 
@@ -521,11 +536,20 @@ public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, I
                 LogHandlerFailed(message.Id, e);
             }
 
-            await ReportAsync(
-                message,
-                [.. outcome.Refused.Select(f => new ReportedRecipient(f.Recipient, DeliveryReport.Status(f.Code, f.Answer), $"{f.Code} {f.Answer}"))],
-                "the next mail server refused them",
-                stopping);
+            try
+            {
+                await ReportAsync(
+                    message,
+                    [.. outcome.Refused.Select(f => new ReportedRecipient(f.Recipient, DeliveryReport.Status(f.Code, f.Answer), $"{f.Code} {f.Answer}"))],
+                    "the next mail server refused them",
+                    stopping);
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                // The recipients' fate is settled: retrying the message would deliver it twice to the others. The
+                // report is what is lost, so the admin is told whom to tell.
+                LogReportFailed(message.Id, message.Sender, string.Join(", ", outcome.Refused.Select(f => f.Recipient)), e);
+            }
         }
 
         var delivered = message with
@@ -682,6 +706,9 @@ public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, I
 
     [LoggerMessage(Level = LogLevel.Error, Message = "delivery attempt for {Id} failed; it stays queued and is retried")]
     private partial void LogAttemptFailed(string id, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "could not write the delivery report for {Id} to <{Sender}> about refused {Recipients}")]
+    private partial void LogReportFailed(string id, string sender, string recipients, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "a RecipientsRefused handler failed for {Id}")]
     private partial void LogHandlerFailed(string id, Exception exception);
