@@ -97,8 +97,33 @@ public sealed partial class MessageSpool : IDisposable
     public FileStream OpenContent(string id) =>
         new(ContentPath(id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
 
+    /// <summary>Every message's envelope as it is on disk now, oldest first; reads only (for inspection and tests).</summary>
+    public IReadOnlyList<SpooledMessage> Read()
+    {
+        var messages = new List<SpooledMessage>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*" + EnvelopeSuffix))
+        {
+            try
+            {
+                using var stream = File.OpenRead(path);
+                if (JsonSerializer.Deserialize<SpooledMessage>(stream, Json) is { } message)
+                {
+                    messages.Add(message);
+                }
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+                // Replaced or removed while being read: the next look sees its new state.
+            }
+        }
+
+        messages.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        return messages;
+    }
+
     /// <summary>
-    /// Reads every message back after a start or a crash, removing what was never acknowledged: content without an
+    /// Reads every message back after a start or a crash (only then: it removes files a running relay may be
+    /// writing), removing what was never acknowledged: content without an
     /// envelope and half-written envelopes. Envelopes that cannot be read are renamed aside and reported.
     /// </summary>
     public SpoolRecovery Recover()

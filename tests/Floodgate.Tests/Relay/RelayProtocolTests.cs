@@ -87,7 +87,7 @@ public sealed class RelayProtocolTests
         var content = await File.ReadAllTextAsync(Path.Combine(spool.Directory, id + ".eml"));
         Assert.StartsWith("Received: from client.example.net ([127.0.0.1])\r\n\tby relay.test (Floodgate) with ESMTP id " + id, content);
         Assert.EndsWith("Subject: one\r\n\r\n.a stuffed line\r\n", content);
-        var envelope = spool.Recover().Messages.Single(m => m.Id == id);
+        var envelope = spool.Read().Single(m => m.Id == id);
         Assert.Equal(["b@example.net", "c@example.org"], envelope.Recipients);
         Assert.Equal("alice@example.com", envelope.Sender);
         Assert.Equal("one", envelope.Subject);
@@ -122,7 +122,7 @@ public sealed class RelayProtocolTests
         await client.SendAsync(Message("alice@example.com", "bob@example.net", "over TLS"));
         await client.DisconnectAsync(quit: true);
 
-        var held = server.Service<MessageSpool>().Recover().Messages.Single();
+        var held = server.Service<MessageSpool>().Read().Single();
         Assert.Equal("kerio", held.Login);
         Assert.Equal("account:kerio", held.CountedAs);
         Assert.DoesNotContain(server.Logs.Lines, l => l.Contains(Password, StringComparison.Ordinal));
@@ -136,7 +136,7 @@ public sealed class RelayProtocolTests
             + "--from alice@example.com --to bob@example.net --header \"Subject: from swaks\" --pipeline");
         Assert.True(swaks.Code == 0, swaks.Output);
         Assert.Contains("235 2.7.0 Authentication successful", swaks.Output);
-        var message = server.Service<MessageSpool>().Recover().Messages.Single();
+        var message = server.Service<MessageSpool>().Read().Single();
         Assert.Equal("account:alice@example.com", message.CountedAs);
         Assert.Equal("from swaks", message.Subject);
     }
@@ -181,7 +181,7 @@ public sealed class RelayProtocolTests
         Assert.StartsWith("452 4.5.3", await smtp.AskAsync("RCPT TO:<r3@example.net>"));
         Assert.StartsWith("354", await smtp.AskAsync("DATA"));
         Assert.StartsWith("250 2.0.0", await smtp.AskAsync("Subject: x\r\n\r\nbody\r\n."));
-        Assert.Equal(3, server.Service<MessageSpool>().Recover().Messages.Single().Recipients.Count);
+        Assert.Equal(3, server.Service<MessageSpool>().Read().Single().Recipients.Count);
     }
 
     [Fact]
@@ -233,7 +233,7 @@ public sealed class RelayProtocolTests
         await client.ConnectAsync("127.0.0.1", server.Relay.Port, SecureSocketOptions.StartTls);
         await client.AuthenticateAsync("kerio", Password);
         await client.SendAsync(Message("alice@example.com", "bob@example.net", "logged in"));
-        Assert.Equal("127.0.0.2", server.Service<MessageSpool>().Recover().Messages.Single().ClientAddress);
+        Assert.Equal("127.0.0.2", server.Service<MessageSpool>().Read().Single().ClientAddress);
     }
 
     [Fact]
