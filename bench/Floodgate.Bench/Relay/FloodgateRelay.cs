@@ -5,10 +5,13 @@ namespace Floodgate.Bench.Relay;
 
 /// <summary>
 /// The built <c>floodgate serve --config FILE</c> in its own process, like Postfix: the relay on a loopback port with
-/// the sink as its next hop, a limit no sender reaches (every message is counted and decided, none held), no decision log.
+/// the sink as its next hop (with Postfix's default concurrency), a limit no sender reaches (every message is counted and decided, none held), no decision log.
 /// </summary>
 internal sealed class FloodgateRelay(string directory, CountingSink sink) : RelayUnderTest("Floodgate", sink)
 {
+    // As many deliveries at once as Postfix makes to its relayhost by default (relay_destination_concurrency_limit).
+    public const int NextHopConcurrency = 20;
+
     private ChildProcess? _process;
 
     public override async Task StartAsync(TimeSpan timeout, CancellationToken cancel)
@@ -22,7 +25,7 @@ internal sealed class FloodgateRelay(string directory, CountingSink sink) : Rela
             limits:
               - { name: hourly, scope: account, unit: messages, max: 1000000000, per: 1h, action: suspend }
             relay:
-              next_hop: { host: {{Sink.Endpoint.Address}}, port: {{Sink.Endpoint.Port}}, tls: none }
+              next_hop: { host: {{Sink.Endpoint.Address}}, port: {{Sink.Endpoint.Port}}, tls: none, concurrency: {{NextHopConcurrency}} }
             """, cancel);
 
         var (host, arguments) = FloodgateServer.ServeCommand(config);
