@@ -2,9 +2,11 @@ using BenchmarkDotNet.Running;
 using Floodgate.Bench.Load;
 using Floodgate.Bench.Micro;
 using Floodgate.Bench.Peers;
+using Floodgate.Bench.Relay;
 
-// Three tools in one program: `micro` runs the BenchmarkDotNet suite (arguments pass through), `load` drives a
-// policy listener over loopback, `peers` drives Floodgate and other policy services with the same load side by side.
+// Four tools in one program: `micro` runs the BenchmarkDotNet suite (arguments pass through), `load` drives a
+// policy listener over loopback, `peers` drives Floodgate and other policy services with the same load side by side,
+// `relay` measures Floodgate's SMTP relay against Postfix relaying to the same kind of sink.
 switch (args.FirstOrDefault())
 {
     case "micro":
@@ -31,9 +33,18 @@ switch (args.FirstOrDefault())
         }
 
         return await PeersTool.RunAsync(args[1..]);
+    case "relay":
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.Error.WriteLine("relay: starts Debian's Postfix and smtp-sink, so it runs on Debian only");
+            return 2;
+        }
+
+        return await RelayBenchTool.RunAsync(args[1..]);
     default:
         Console.Error.WriteLine("usage: Floodgate.Bench micro [BenchmarkDotNet arguments, e.g. --filter *Parser*]");
         Console.Error.WriteLine(LoadOptions.Usage);
         Console.Error.WriteLine(PeersOptions.Usage);
+        Console.Error.WriteLine(RelayBenchOptions.Usage);
         return 2;
 }

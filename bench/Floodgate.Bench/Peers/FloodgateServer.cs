@@ -35,20 +35,22 @@ internal sealed class FloodgateServer : PolicyServer
         var config = Path.Combine(_directory, "floodgate.yml");
         await File.WriteAllTextAsync(config, InProcessFloodgate.ConfigFor(Endpoint, _max, decisionLog: null, Path.Combine(_directory, "data")), cancel);
 
-        // The bench references Floodgate, so the build puts the floodgate executable beside this one.
-        var host = Path.Combine(AppContext.BaseDirectory, "floodgate");
-        string[] arguments = ["serve", "--config", config];
-        if (!File.Exists(host))
-        {
-            (host, arguments) = ("dotnet", [Path.Combine(AppContext.BaseDirectory, "floodgate.dll"), .. arguments]);
-        }
-
+        var (host, arguments) = ServeCommand(config);
         Setup = $"{host} {string.Join(' ', arguments)}\n{config}:\n{await File.ReadAllTextAsync(config, cancel)}";
         _process = ChildProcess.Start(host, arguments, _directory);
         await WaitUntilListeningAsync(timeout, cancel);
     }
 
     public override string? Failure() => _process?.Failure();
+
+    /// <summary>The command line of <c>floodgate serve --config FILE</c>.</summary>
+    public static (string File, string[] Arguments) ServeCommand(string config)
+    {
+        // The bench references Floodgate, so the build puts the floodgate executable beside this one.
+        var host = Path.Combine(AppContext.BaseDirectory, "floodgate");
+        string[] arguments = ["serve", "--config", config];
+        return File.Exists(host) ? (host, arguments) : ("dotnet", [Path.Combine(AppContext.BaseDirectory, "floodgate.dll"), .. arguments]);
+    }
 
     public override async ValueTask DisposeAsync()
     {

@@ -92,7 +92,7 @@ internal sealed record PeersOptions
         _ => throw new ArgumentException($"{name}: '{text}' is not auto or data"),
     };
 
-    private static List<int> ConnectionList(string name, string text)
+    internal static List<int> ConnectionList(string name, string text)
     {
         var list = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(part => (int)Number(name, part, 1, 1000))
@@ -109,7 +109,7 @@ internal sealed record PeersOptions
             : throw new ArgumentException($"{name} needs at least one server");
     }
 
-    private static long Number(string name, string text, long min, long max) =>
+    internal static long Number(string name, string text, long min, long max) =>
         long.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
             ? n
             : throw new ArgumentException($"{name}: '{text}' is not a whole number from {min} to {max}");

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Floodgate.Bench.Load;
 
@@ -24,49 +23,7 @@ internal static class PeersTool
             return exit;
         }
 
-        // Ctrl+C and SIGTERM end the run through the finally blocks, so no daemon started here outlives it.
-        using var stop = new CancellationTokenSource();
-        void OnCancelKey(object? sender, ConsoleCancelEventArgs e)
-        {
-            e.Cancel = true;
-            stop.Cancel();
-        }
-
-        Console.CancelKeyPress += OnCancelKey;
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        });
-        var folder = Directory.CreateTempSubdirectory("floodgate-peers-").FullName;
-        try
-        {
-            return await RunAllAsync(options, folder, stop.Token);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync("peers: interrupted; the servers it started are stopped");
-            return 130;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= OnCancelKey;
-            if (options.Keep)
-            {
-                Console.WriteLine($"kept: {folder}");
-            }
-            else
-            {
-                try
-                {
-                    Directory.Delete(folder, recursive: true);
-                }
-                catch (IOException e)
-                {
-                    await Console.Error.WriteLineAsync($"peers: could not remove {folder}: {e.Message}");
-                }
-            }
-        }
+        return await ToolFolder.RunAsync("peers", options.Keep, (folder, cancel) => RunAllAsync(options, folder, cancel));
     }
 
     private static async Task<int> RunAllAsync(PeersOptions options, string folder, CancellationToken cancel)

@@ -1,6 +1,5 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
+using Floodgate.Bench.Load;
 
 namespace Floodgate.Bench.Peers;
 
@@ -42,35 +41,11 @@ internal abstract class PolicyServer : IAsyncDisposable
 
     /// <summary>Waits until a TCP connection to <see cref="Endpoint"/> succeeds, giving up when the server fails or the time is up.</summary>
     /// <exception cref="PeerException">It failed or did not listen in time.</exception>
-    protected async Task WaitUntilListeningAsync(TimeSpan timeout, CancellationToken cancel)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            if (Failure() is { } failure)
-            {
-                throw new PeerException($"{Name} did not start: {failure}");
-            }
-
-            try
-            {
-                using var probe = new Socket(Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                await probe.ConnectAsync(Endpoint, cancel);
-                return;
-            }
-            catch (SocketException) when (clock.Elapsed < timeout)
-            {
-                await Task.Delay(100, cancel);
-            }
-            catch (SocketException e)
-            {
-                throw new PeerException($"{Name} did not listen on {Endpoint} within {timeout.TotalSeconds:F0} s: {e.Message}");
-            }
-        }
-    }
+    protected Task WaitUntilListeningAsync(TimeSpan timeout, CancellationToken cancel) =>
+        Loopback.WaitForListenerAsync(Name, Endpoint, Failure, timeout, cancel);
 
     /// <summary>Hands <paramref name="directory"/> to the unprivileged account a daemon switches to, so it can write its pid file, socket or database there.</summary>
-    protected static async Task GiveToAsync(string directory, string user, string group, CancellationToken cancel)
+    internal static async Task GiveToAsync(string directory, string user, string group, CancellationToken cancel)
     {
         var (code, output) = await ChildProcess.RunAsync("chown", [$"{user}:{group}", directory], TimeSpan.FromSeconds(10), cancel);
         if (code != 0)

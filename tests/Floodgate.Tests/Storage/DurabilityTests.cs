@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Floodgate.Storage;
 using Floodgate.Tests.Support;
@@ -61,7 +60,7 @@ public class DurabilityTests
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
         try
         {
-            using (var first = await StartProcessAsync(config, port))
+            using (var first = await FloodgateProcess.StartAsync(config, port))
             {
                 Assert.Equal(4, await SendAsync(endpoint, "alice@example.com", 4, "a"));
                 Assert.Equal(10, await SendAsync(endpoint, "mallory@example.com", 12, "m"));
@@ -73,7 +72,7 @@ public class DurabilityTests
                 Assert.NotEqual(0, first.ExitCode);
             }
 
-            using var second = await StartProcessAsync(config, port);
+            using var second = await FloodgateProcess.StartAsync(config, port);
             try
             {
                 Assert.Equal(6, await SendAsync(endpoint, "alice@example.com", 8, "b"));
@@ -116,40 +115,5 @@ public class DurabilityTests
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    // The real executable, as `floodgate serve --config FILE`, built beside the tests.
-    private static async Task<Process> StartProcessAsync(string config, int port)
-    {
-        var process = Process.Start(new ProcessStartInfo("dotnet", $"{Path.Combine(AppContext.BaseDirectory, "floodgate.dll")} serve --config {config}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        for (var i = 0; i < 200; i++)
-        {
-            try
-            {
-                using var probe = new System.Net.Sockets.TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return process;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"floodgate exited with {process.ExitCode} before listening");
-                }
-
-                await Task.Delay(100);
-            }
-        }
-
-        process.Kill();
-        throw new TimeoutException($"floodgate did not listen on {port}");
     }
 }

@@ -1,4 +1,6 @@
+using System.Net.Sockets;
 using MailKit.Net.Smtp;
+using MailKit.Security;
 using MimeKit;
 
 namespace Floodgate.Relay.Delivery;
@@ -18,6 +20,26 @@ internal sealed class NextHopClient : SmtpClient
     public DateTimeOffset LastUsed { get; set; }
 
     public void BeginTransaction() => _refused.Clear();
+
+    /// <summary>Connects like <see cref="SmtpClient.ConnectAsync(string, int, SecureSocketOptions, CancellationToken)"/>, over a socket with Nagle's algorithm off.</summary>
+    public async Task ConnectWithoutDelayAsync(string host, int port, SecureSocketOptions tls, CancellationToken cancellationToken)
+    {
+        // MailKit writes the message and the closing "." in separate sends; with Nagle on, the small last one waits for
+        // the next hop's delayed ACK (40 ms on Linux), capping each connection near 20 messages a second.
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Timeout);
+            await socket.ConnectAsync(host, port, timeout.Token);
+            await ConnectAsync(socket, host, port, tls, cancellationToken);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
         _refused.Add((mailbox, response));

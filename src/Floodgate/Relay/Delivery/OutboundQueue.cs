@@ -381,7 +381,7 @@ public sealed partial class OutboundQueue : IOutboundDelivery, IHostedService, I
         var step = "connect to";
         try
         {
-            await client.ConnectAsync(_options.Host, _options.Port, tls, stopping);
+            await client.ConnectWithoutDelayAsync(_options.Host, _options.Port, tls, stopping);
             if (_options.Username is { } username)
             {
                 step = $"log in as {username} at";
