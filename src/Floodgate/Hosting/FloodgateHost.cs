@@ -1,10 +1,12 @@
 using Floodgate.Admin;
+using Floodgate.Admin.Dashboard;
 using Floodgate.Alerts;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Incidents;
 using Floodgate.Storage;
 using Microsoft.AspNetCore.Connections;
+using OpenTelemetry.Metrics;
 
 namespace Floodgate.Hosting;
 
@@ -55,6 +57,13 @@ public static class FloodgateHost
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton<IAccountStore>(accounts);
         builder.Services.AddSingleton(AdminToken.LoadOrCreate(options.DataDirectory));
+        builder.Services.AddSingleton(AdminPassword.LoadOrCreate(options.DataDirectory));
+        AdminAccess.AddServices(builder.Services, options);
+        builder.Services.AddSingleton<FloodgateMetrics>();
+        builder.Services.AddSingleton<TrafficHistory>();
+
+        // Every instrument on a meter named "Floodgate", whichever part of Floodgate made it, is exported at /metrics.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(FloodgateMetrics.MeterName).AddPrometheusExporter());
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
@@ -81,10 +90,18 @@ public static class FloodgateHost
         // Policy answers are computed in memory without blocking, so running them on the socket's own thread skips a
         // thread-pool hop per request (measured: see the README's benchmarks).
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        var certificate = AdminCertificate.Load(options.Admin);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var listeners = kestrel.ApplicationServices.GetRequiredService<PolicyListeners>();
-            kestrel.Listen(options.AdminEndpoint.Tcp!);
+            kestrel.Listen(options.AdminEndpoint.Tcp!, admin =>
+            {
+                if (certificate is not null)
+                {
+                    admin.UseHttps(certificate);
+                }
+            });
             foreach (var endpoint in options.PolicyEndpoints)
             {
                 if (endpoint.UnixPath is { } path)
@@ -117,7 +134,13 @@ public static class FloodgateHost
             dispatcher.Opened(incident);
         }
 
+        var metrics = app.Services.GetRequiredService<FloodgateMetrics>();
+        metrics.Watch(dispatcher);
+        AdminAccess.Use(app);
         AdminApi.Map(app);
+        DashboardPages.Map(app);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        var password = app.Services.GetRequiredService<AdminPassword>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             foreach (var endpoint in options.PolicyEndpoints.Where(e => e.UnixPath is not null))
@@ -129,8 +152,9 @@ public static class FloodgateHost
             }
 
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Floodgate")
-                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; admin API on http://{Admin} (token in {Token}); {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
-                    options.Source, string.Join(", ", options.PolicyEndpoints), AdminAddress(app, options), Path.Combine(options.DataDirectory, AdminToken.FileName), options.Rules.Rules.Count,
+                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; admin API and dashboard on {Scheme}://{Admin} (token in {Token}, dashboard password {Password}); {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
+                    options.Source, string.Join(", ", options.PolicyEndpoints), options.Admin.UsesTls ? "https" : "http", AdminAddress(app, options),
+                    Path.Combine(options.DataDirectory, AdminToken.FileName), password.IsGenerated ? "in " + password.Path : "set with floodgate set-password", options.Rules.Rules.Count,
                     string.Join("; ", options.Rules.Rules), options.FailMode, database.Path, restored,
                     accounts.ListSuspensionsAsync().AsTask().GetAwaiter().GetResult().Count);
         });
@@ -149,7 +173,7 @@ public static class FloodgateHost
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
         foreach (var address in addresses)
         {
-            if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme == "http" && System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
+            if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
                 && ip.Equals(options.AdminEndpoint.Tcp!.Address) && (options.AdminEndpoint.Tcp.Port == 0 || uri.Port == options.AdminEndpoint.Tcp.Port))
             {
                 return new System.Net.IPEndPoint(ip, uri.Port);

@@ -34,6 +34,7 @@ public sealed class PolicyListeners(IServiceProvider services) : IDisposable
             services.GetRequiredService<ILogger<PolicyConnectionHandler>>(),
             endpoint.ToString(),
             services.GetRequiredService<Incidents.Containment>(),
+            services.GetRequiredService<Admin.TrafficHistory>(),
             services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         _handlers.Add((endpoint, handler, listen));
         return handler;
