@@ -7,6 +7,7 @@ using Floodgate.Incidents;
 using Floodgate.Storage;
 using Microsoft.AspNetCore.Connections;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Floodgate.Hosting;
 
@@ -23,6 +24,9 @@ public static class FloodgateHost
         // Kestrel would announce the policy ports as "http://..."; Floodgate's own start line names every listener.
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // Data protection warns that its keys are stored unencrypted: they are, in DATA_DIR/keys, readable by its owner only.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         // A port already in use is reported by `floodgate serve` in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
@@ -63,7 +67,10 @@ public static class FloodgateHost
         builder.Services.AddSingleton<TrafficHistory>();
 
         // Every instrument on a meter named "Floodgate", whichever part of Floodgate made it, is exported at /metrics.
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(FloodgateMetrics.MeterName).AddPrometheusExporter());
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .ConfigureResource(resource => resource.AddService("floodgate"))
+            .AddMeter(FloodgateMetrics.MeterName)
+            .AddPrometheusExporter());
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;

@@ -218,7 +218,7 @@ public static class DashboardPages
         var decisionRows = recent.Count == 0
             ? "<tr><td colspan=\"7\" class=\"empty\">No decision since Floodgate started.</td></tr>"
             : string.Concat(recent.Select(d => $"""
-                <tr class="verdict-{ScopeNames.Of(d.Decision.Verdict)}"><td>{Time(d.Submission.Time)}</td><td>{E(d.Listener)} {(d.Stage == DecisionStage.Count ? "count" : "check")}</td>
+                <tr class="verdict-{ScopeNames.Of(d.Decision.Verdict)}"><td>{Time(d.Submission.Time)}</td><td>{E(d.Listener)}, {(d.Stage == DecisionStage.Count ? "counted" : "checked")}</td>
                 <td>{E(ScopeNames.Of(d.Decision.Verdict))}</td><td>{E(d.Decision.Rule?.Name ?? "-")}</td><td>{E(d.Submission.RecipientCount)}</td>
                 <td>{E(d.Submission.ClientAddress ?? "-")}</td><td>{E(d.Decision.Reason)}</td></tr>
                 """));
