@@ -33,7 +33,7 @@ public sealed class FloodgateMetrics
             "{account}", "Identities suspended now");
         meter.CreateObservableGauge("floodgate.incidents.open", () => containment.OpenIncidents.Count, "{incident}", "Incidents not yet closed");
         meter.CreateObservableGauge("floodgate.listener.connections",
-            () => listeners.Handlers.Select(h => new Measurement<int>(h.Handler.Connections, new KeyValuePair<string, object?>("listener", "policy " + h.Endpoint))),
+            () => listeners.Handlers.Select(h => new Measurement<int>(h.Handler.Connections, new KeyValuePair<string, object?>("listener", "policy " + PolicyListeners.NameOf(h.Endpoint, h.Listen)))),
             "{connection}", "Connections open now, per listener");
     }
 

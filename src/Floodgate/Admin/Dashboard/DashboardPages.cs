@@ -143,7 +143,7 @@ public static class DashboardPages
             ? "<tr><td colspan=\"4\" class=\"empty\">No open incident.</td></tr>"
             : string.Concat(open.Select(i => $"<tr><td><a href=\"/incidents/{i.Id}\">#{i.Id}</a></td><td>{AccountLink(i.Identity.Key)}</td><td>{E(i.Reason)}</td><td>{Time(i.OpenedAt)}</td></tr>"));
         var listenerRows = string.Concat(listeners.Handlers.Select(h =>
-            $"<tr><td>policy</td><td><code>{E(h.Endpoint.ToString())}</code></td><td>{State("listening")}</td><td>{E(h.Handler.Connections)} of {E(options.Policy.MaxConnections)}</td></tr>"));
+            $"<tr><td>policy</td><td><code>{E(PolicyListeners.NameOf(h.Endpoint, h.Listen))}</code></td><td>{State("listening")}</td><td>{E(h.Handler.Connections)} of {E(options.Policy.MaxConnections)}</td></tr>"));
         var ranges = string.Join(" ", ChartHours.Select(h => h == span ? $"<strong>{h} h</strong>" : $"<a href=\"/?hours={h}\">{h} h</a>"));
 
         var main = $"""
