@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Floodgate.Tests.Alerts;
 using Floodgate.Tests.Support;
 using static Floodgate.Tests.Dashboard.PrometheusText;
 
@@ -79,5 +80,33 @@ public class MetricsTests
         Assert.Equal(0, Sum(released, "floodgate_accounts_suspended"));
         Assert.Equal(0, Sum(released, "floodgate_incidents_open"));
         Assert.Equal(0, Sum(released, "floodgate_listener_connections"));
+    }
+
+    [Fact]
+    public async Task Metrics_AlertDeliveriesAndFailures_AreCounted()
+    {
+        // The chat server fails the first attempt and takes the retry.
+        await using var hook = await HookReceiver.StartAsync((n, _) => Task.FromResult(n == 1 ? 500 : 200));
+        await using var server = await TestServer.StartAsync(Limits
+            + $"\nalerts:\n  webhook: {{ url: \"{hook.Url("/hook")}\" }}\n  retry: {{ attempts: 3, first_delay: 10ms }}\n");
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminToken);
+        await using var policy = await PolicyClient.ConnectAsync(server.Tcp);
+        for (var i = 0; i < 11; i++)
+        {
+            await policy.AskAsync(PolicyClient.Request("DATA", "mallory@example.com", "mallory@example.com", 1, $"m{i}", "203.0.113.66"));
+        }
+
+        Dictionary<string, double> metrics = [];
+        for (var wait = 0; wait < 200 && Sum(metrics, "floodgate_alerts_delivered_total") == 0; wait++)
+        {
+            await Task.Delay(50);
+            metrics = Parse(await http.GetStringAsync(server.AdminUrl + "metrics"));
+        }
+
+        Assert.Equal(1, Sum(metrics, "floodgate_alerts_delivered_total", "channel=\"webhook http://127.0.0.1:", "event=\"suspended\""));
+        Assert.Equal(1, Sum(metrics, "floodgate_alerts_failed_total", "channel=\"webhook http://127.0.0.1:", "final=\"false\""));
+        Assert.Equal(0, Sum(metrics, "floodgate_alerts_failed_total", "final=\"true\""));
+        Assert.Equal(2, hook.Requests);
     }
 }
