@@ -150,6 +150,7 @@ public static class FloodgateHost
         var password = app.Services.GetRequiredService<AdminPassword>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            metrics.Start();
             foreach (var endpoint in options.PolicyEndpoints.Where(e => e.UnixPath is not null))
             {
                 if (!OperatingSystem.IsWindows())

@@ -27,6 +27,7 @@ public class DashboardBrowserTests(ITestOutputHelper output)
         browser.Find("#login").Click();
         browser.WaitFor(() => browser.Text("#login-error").Contains("Wrong password", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the wrong password is refused");
         Assert.Contains("/login", driver.Url, StringComparison.Ordinal);
+        output.WriteLine("screenshot: " + browser.Screenshot("login-refused"));
 
         browser.Find("#password").SendKeys(server.AdminPassword);
         browser.Find("#login").Click();
@@ -98,6 +99,14 @@ public class DashboardBrowserTests(ITestOutputHelper output)
         var incidentId = incident.GetAttribute("data-id");
         Assert.Equal("open", browser.Text($"#incidents .incident[data-id='{incidentId}'] .incident-state"));
         output.WriteLine("screenshot: " + browser.Screenshot("account-suspended"));
+
+        browser.Find($"#incidents .incident[data-id='{incidentId}'] h3 a").Click();
+        browser.WaitFor(() => browser.FindAll("#evidence").Count == 1, TimeSpan.FromSeconds(10), "the incident's page");
+        Assert.Contains("203.0.113.66 (", browser.Text("#evidence"), StringComparison.Ordinal);
+        Assert.Contains("20 messages", browser.Text("#evidence"), StringComparison.Ordinal);
+        output.WriteLine("screenshot: " + browser.Screenshot("incident"));
+        driver.Navigate().Back();
+        browser.WaitFor(() => browser.Text("#state") == "suspended", TimeSpan.FromSeconds(10), "back on the account page");
 
         browser.FindAll("#actions button").First(b => b.Text == "Release and deliver").Click();
         browser.WaitFor(() => browser.Text("#state") == "active", TimeSpan.FromSeconds(10), "the released account shows as active");

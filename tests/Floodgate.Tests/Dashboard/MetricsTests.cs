@@ -43,6 +43,7 @@ public class MetricsTests
         var before = await ScrapeAsync();
         Assert.Equal(0, Sum(before, "floodgate_accounts_suspended"));
         Assert.Equal(0, Sum(before, "floodgate_incidents_open"));
+        Assert.True(before.ContainsKey("floodgate_suspensions_total{otel_scope_name=\"Floodgate\",rule=\"hourly\"}"), "the suspension counter is there at 0 before any suspension: " + string.Join(" ", before.Keys));
 
         await using var policy = await PolicyClient.ConnectAsync(server.Tcp);
         for (var i = 0; i < 15; i++)
@@ -63,6 +64,7 @@ public class MetricsTests
         Assert.True(Sum(after, "floodgate_decision_duration_seconds_sum") > Sum(before, "floodgate_decision_duration_seconds_sum"));
         Assert.Equal(18, Sum(after, "floodgate_decision_duration_seconds_bucket", "le=\"+Inf\"") - Sum(before, "floodgate_decision_duration_seconds_bucket", "le=\"+Inf\""));
         Assert.Equal(1, Sum(after, "floodgate_accounts_suspended"));
+        Assert.Equal(1, Sum(after, "floodgate_suspensions_total", "rule=\"hourly\"") - Sum(before, "floodgate_suspensions_total"));
         Assert.Equal(1, Sum(after, "floodgate_incidents_open"));
         Assert.Equal(1, Sum(after, "floodgate_listener_connections", $"listener=\"policy {server.Tcp}\""));
 

@@ -93,8 +93,8 @@ public static class DashboardPages
 
     private static IResult LoginPage(HttpContext context, string? target, string? error, int status)
     {
+        // Unauthenticated visitors see where the password is kept by name, not the server's paths.
         var password = context.RequestServices.GetRequiredService<AdminPassword>();
-        var token = context.RequestServices.GetRequiredService<AdminToken>();
         var main = $"""
             <section class="login">
             <h1>Log in</h1>
@@ -105,8 +105,8 @@ public static class DashboardPages
             <label>Password <input type="password" name="password" id="password" autocomplete="current-password" autofocus required></label>
             <button type="submit" class="primary" id="login">Log in</button>
             </form>
-            <p class="hint">The admin password is in <code>{E(password.IsGenerated ? password.Path : "the hash set with floodgate set-password")}</code>
-            until you set your own with <code>floodgate set-password</code>; the API token in <code>{E(token.Path)}</code> works too.</p>
+            <p class="hint">{(password.IsGenerated ? $"The first password is in <code>{AdminPassword.FileName}</code> in Floodgate's data directory; set your own with <code>floodgate set-password</code>." : "Set with <code>floodgate set-password</code>.")}
+            The API token (<code>{AdminToken.FileName}</code>) works too.</p>
             </section>
             """;
         return Page(context, "Log in", main, refresh: false, signedIn: false, status: status);
