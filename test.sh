@@ -69,5 +69,6 @@ if [ "$executed" -eq 0 ]; then
     echo "test.sh: no test was executed" >&2
     exit 1
 fi
+echo "dashboard screenshots: ${FLOODGATE_TEST_OUTPUT:-$PWD/artifacts/test-output}/screenshots/"
 echo "$passed passed, $failed failed, $((total - executed)) skipped"
 exit "$status"

@@ -131,6 +131,15 @@ public partial class DashboardAccessTests
         }
     }
 
+    [Fact]
+    public void Config_AdminCertificateThatIsMissing_IsReportedWithItsLine()
+    {
+        var error = Assert.Throws<Floodgate.Configuration.ConfigException>(() => Floodgate.Configuration.ConfigLoader.Parse(
+            "admin:\n  tls_certificate: /nonexistent/admin.pem\n  session_timeout: 5x\n", "floodgate.yml"));
+        Assert.Contains("floodgate.yml:2:20: admin.tls_certificate: no such file: /nonexistent/admin.pem", error.Message, StringComparison.Ordinal);
+        Assert.Contains("floodgate.yml:3:20: admin.session_timeout: '5x' is not a duration", error.Message, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex("name=\"csrf\" value=\"([^\"]+)\"")]
     private static partial Regex CsrfInput();
 

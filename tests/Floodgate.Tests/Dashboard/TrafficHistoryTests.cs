@@ -71,6 +71,24 @@ public class TrafficHistoryTests
         Assert.Single(history.RecentOf("bob@example.com"));
     }
 
+    [Fact]
+    public void TrafficHistory_RecordingAKnownAccount_AllocatesNothing()
+    {
+        var history = new TrafficHistory();
+        var submission = new Submission("alice@example.com", "alice@example.com", 3, 0, "192.0.2.1", Start);
+        var decision = new Decision(Verdict.Accept, DecisionCause.WithinLimits);
+        history.Record("policy", submission, decision, DecisionStage.Count, TimeSpan.Zero);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            history.Record("policy", submission with { Time = Start.AddSeconds(i) }, decision, DecisionStage.Count, TimeSpan.Zero);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(10_001, history.Last(TrafficHistory.Minutes, Start.AddSeconds(9_999)).Sum(m => m.Messages));
+    }
+
     private static void Record(TrafficHistory history, DateTimeOffset at, int recipients, Verdict verdict, DecisionStage stage = DecisionStage.Count,
         string account = "alice@example.com") =>
         history.Record("policy", new Submission(account, account, recipients, 0, "192.0.2.1", at),
