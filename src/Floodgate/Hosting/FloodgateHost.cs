@@ -70,7 +70,8 @@ public static class FloodgateHost
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .ConfigureResource(resource => resource.AddService("floodgate"))
             .AddMeter(FloodgateMetrics.MeterName)
-            .AddPrometheusExporter());
+            // Prometheus scrapes every few seconds at most: no cached answer, so a scrape always shows the counts of now.
+            .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
