@@ -11,8 +11,9 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# The end-to-end tests start private Postfix instances (Debian's postfix, Cyrus SASL) as root.
-packages=(postfix sasl2-bin libsasl2-modules swaks)
+# The end-to-end tests start private Postfix instances (Debian's postfix, Cyrus SASL) as root; the dashboard tests
+# drive Debian's headless chromium through Debian's chromedriver.
+packages=(postfix sasl2-bin libsasl2-modules swaks chromium chromium-driver)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -68,5 +69,6 @@ if [ "$executed" -eq 0 ]; then
     echo "test.sh: no test was executed" >&2
     exit 1
 fi
+echo "dashboard screenshots: ${FLOODGATE_TEST_OUTPUT:-$PWD/artifacts/test-output}/screenshots/"
 echo "$passed passed, $failed failed, $((total - executed)) skipped"
 exit "$status"

@@ -6,29 +6,13 @@ using Floodgate.Storage;
 
 namespace Floodgate.Admin;
 
-/// <summary>The admin HTTP API (JSON, bearer token): health, accounts, incidents, exemptions, overrides, audit.</summary>
+/// <summary>The admin HTTP API (JSON; bearer token or dashboard session, see <see cref="AdminAccess"/>): health, accounts, incidents, exemptions, overrides, audit.</summary>
 public static class AdminApi
 {
     public const string ActorHeader = "X-Floodgate-Actor";
 
     public static void Map(WebApplication app)
     {
-        var token = app.Services.GetRequiredService<AdminToken>();
-        app.Use(async (context, next) =>
-        {
-            var header = context.Request.Headers.Authorization.ToString();
-            var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-            if (!token.Matches(presented))
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"floodgate\"";
-                await context.Response.WriteAsJsonAsync(new { error = $"a valid admin token is required (Authorization: Bearer ...; it is in {token.Path})" });
-                return;
-            }
-
-            await next(context);
-        });
-
         var api = app.MapGroup("/api");
         api.MapGet("/health", Health);
         api.MapGet("/accounts", Accounts);
@@ -71,25 +55,33 @@ public static class AdminApi
     }
 
     private static async Task<IResult> Accounts(DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
-        Containment containment, TimeProvider time, int? limit)
+        Containment containment, TimeProvider time, int? limit) =>
+        Results.Ok(await ListAccountsAsync(engine, accounts, counters, containment, time.GetUtcNow(), Math.Clamp(limit ?? 200, 1, 100_000)));
+
+    /// <summary>Accounts with state and counters: suspended first, then the busiest (the API's list and the dashboard's).</summary>
+    internal static async Task<List<AccountState>> ListAccountsAsync(DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+        Containment containment, DateTimeOffset now, int limit)
     {
-        var now = time.GetUtcNow();
         var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Scope == Scope.Account).ToDictionary(s => s.Identity.Key);
-        var views = counters.Keys(Scope.Account).Union(suspended.Keys)
+        return [.. counters.Keys(Scope.Account).Union(suspended.Keys)
             .Select(key => AccountView(engine, key, counters.CountsOf(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment))
             .OrderByDescending(v => v.State == "suspended")
             .ThenByDescending(v => v.Utilization)
-            .Take(Math.Clamp(limit ?? 200, 1, 100_000));
-        return Results.Ok(views);
+            .Take(limit)];
     }
 
-    private static async Task<IResult> Account(string account, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
-        Containment containment, TimeProvider time)
+    /// <summary>One account with state and counters.</summary>
+    internal static async Task<AccountState> FindAccountAsync(string account, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+        Containment containment, DateTimeOffset now)
     {
         var key = account.ToLowerInvariant();
         var suspension = (await accounts.ListSuspensionsAsync()).FirstOrDefault(s => s.Identity == new Identity(Scope.Account, key));
-        return Results.Ok(AccountView(engine, key, counters.CountsOf(Scope.Account, key, time.GetUtcNow()), suspension, containment));
+        return AccountView(engine, key, counters.CountsOf(Scope.Account, key, now), suspension, containment);
     }
+
+    private static async Task<IResult> Account(string account, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+        Containment containment, TimeProvider time) =>
+        Results.Ok(await FindAccountAsync(account, engine, accounts, counters, containment, time.GetUtcNow()));
 
     private static async Task<IResult> Suspend(string account, SuspendRequest? request, HttpContext context, Containment containment)
     {
@@ -188,10 +180,11 @@ public static class AdminApi
     internal static string Actor(HttpContext context)
     {
         var actor = context.Request.Headers[ActorHeader].ToString();
-        return string.IsNullOrWhiteSpace(actor) ? "api" : actor.Length > 64 ? actor[..64] : actor;
+        return !string.IsNullOrWhiteSpace(actor) ? (actor.Length > 64 ? actor[..64] : actor)
+            : context.User.Identity?.IsAuthenticated == true ? "dashboard" : "api";
     }
 
-    private static AccountState AccountView(DecisionEngine engine, string key, long[] counts, Suspension? suspension, Containment containment)
+    internal static AccountState AccountView(DecisionEngine engine, string key, long[] counts, Suspension? suspension, Containment containment)
     {
         var counters = engine.Rules.Rules.Where(r => r.Scope == Scope.Account)
             .Select(r => new CounterValue(r.Name, r.UnitText, Math.Max(0, counts[r.Index]),

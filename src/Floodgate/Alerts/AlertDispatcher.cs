@@ -59,6 +59,9 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
     /// <summary>Raised on a pool thread after an alert reached one channel, for the incident's timeline.</summary>
     public event Action<AlertDelivered>? Delivered;
 
+    /// <summary>Raised on each failed attempt to send an alert (metrics count them).</summary>
+    public event Action<AlertFailed>? Failed;
+
     /// <summary>Alerts (or deliveries to one channel) dropped because the queue or the channel was full.</summary>
     public long DroppedAlerts => Interlocked.Read(ref _dropped);
 
@@ -319,6 +322,7 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
                 }
 
                 error = Redact(error);
+                Announce(new AlertFailed(alert.Incident?.Id, alert.Event, channel.Name, attempt >= attempts, _time.GetUtcNow()));
                 if (attempt >= attempts)
                 {
                     LogGaveUp(alert.EventName, alert.Subject, channel.Name, attempts, error);
@@ -340,11 +344,15 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
         }
     }
 
-    private void Announce(AlertDelivered delivered)
+    private void Announce(AlertDelivered delivered) => Announce(Delivered, delivered);
+
+    private void Announce(AlertFailed failed) => Announce(Failed, failed);
+
+    private void Announce<T>(Action<T>? handlers, T happened)
     {
         try
         {
-            Delivered?.Invoke(delivered);
+            handlers?.Invoke(happened);
         }
         catch (Exception e)
         {
@@ -384,7 +392,7 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "could not compose the alert for incident {IncidentId}: {ErrorType}: {Error}")]
     private partial void LogComposeFailed(long? incidentId, string errorType, string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "an AlertDispatcher.Delivered handler failed: {ErrorType}: {Error}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "an AlertDispatcher.Delivered or Failed handler failed: {ErrorType}: {Error}")]
     private partial void LogListenerFailed(string errorType, string error);
 
     // What Opened, a reminder or Raise hands to the worker: a private copy of the incident, or a system subject and text.

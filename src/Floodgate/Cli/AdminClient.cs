@@ -11,9 +11,9 @@ public sealed class AdminClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    private AdminClient(Uri baseAddress, string token)
+    private AdminClient(Uri baseAddress, string token, HttpMessageHandler handler)
     {
-        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(120) };
+        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(120) };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         _http.DefaultRequestHeaders.Add(AdminApi.ActorHeader, $"cli:{Environment.UserName}");
     }
@@ -25,10 +25,23 @@ public sealed class AdminClient : IDisposable
     public static AdminClient Create(string? configPath, string? url, string? token)
     {
         var options = ConfigLoader.Load(configPath);
-        var address = url ?? $"http://{options.AdminEndpoint.Tcp}";
+        var address = url ?? $"{(options.Admin.UsesTls ? "https" : "http")}://{options.AdminEndpoint.Tcp}";
         token ??= Environment.GetEnvironmentVariable("FLOODGATE_TOKEN") ?? AdminToken.Read(options.DataDirectory)
             ?? throw new CliException($"no admin token: give --token, set FLOODGATE_TOKEN, or run where {Path.Combine(options.DataDirectory, AdminToken.FileName)} is readable");
-        return new AdminClient(new Uri(address.EndsWith('/') ? address : address + "/"), token);
+        return new AdminClient(new Uri(address.EndsWith('/') ? address : address + "/"), token, Handler(options));
+    }
+
+    // A self-signed admin certificate is common on a loopback endpoint: trust the one the configuration names.
+    private static HttpClientHandler Handler(FloodgateOptions options)
+    {
+        var handler = new HttpClientHandler();
+        if (options.Admin.UsesTls && AdminCertificate.Load(options.Admin) is { } configured)
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, _, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None || certificate?.Thumbprint == configured.Thumbprint;
+        }
+
+        return handler;
     }
 
     public Task<JsonNode> GetAsync(string path) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path));

@@ -14,6 +14,7 @@ public static class FloodgateCommands
         root.Subcommands.Add(CheckConfig());
         root.Subcommands.Add(DefaultConfig());
         root.Subcommands.Add(HashPassword());
+        root.Subcommands.Add(SetPassword());
         foreach (var verb in AdminCommands.All())
         {
             root.Subcommands.Add(verb);
@@ -59,6 +60,63 @@ public static class FloodgateCommands
                 await Console.Error.WriteLineAsync($"floodgate: cannot listen: {e.Message}");
                 return 1;
             }
+        });
+        return command;
+    }
+
+    private static Command SetPassword()
+    {
+        var config = new Option<string?>("--config", "-c")
+        {
+            Description = "Configuration file, to find the data directory (default: $FLOODGATE_CONFIG, else the embedded default)",
+        };
+        var file = new Option<string?>("--password-file")
+        {
+            Description = "Read the new password from this file's first line (default: asked on the terminal, or read from standard input)",
+        };
+        var command = new Command("set-password", "Set the dashboard's admin password (kept as a PBKDF2 hash in the data directory; a running Floodgate uses it at once).") { config, file };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            FloodgateOptions options;
+            try
+            {
+                options = ConfigLoader.Load(parse.GetValue(config) ?? Environment.GetEnvironmentVariable("FLOODGATE_CONFIG"));
+            }
+            catch (ConfigException e)
+            {
+                await error.WriteLineAsync($"floodgate set-password: the configuration cannot be used:{Environment.NewLine}{e.Message}");
+                return 2;
+            }
+
+            string? password;
+            if (parse.GetValue(file) is { } path)
+            {
+                password = File.Exists(path) ? File.ReadLines(path).FirstOrDefault() : null;
+            }
+            else if (Console.IsInputRedirected)
+            {
+                password = await Console.In.ReadLineAsync(cancel);
+            }
+            else
+            {
+                password = Admin.PasswordPrompt.Read("New dashboard password: ");
+                if (password != Admin.PasswordPrompt.Read("Again: "))
+                {
+                    await error.WriteLineAsync("floodgate set-password: the two passwords differ; nothing changed");
+                    return 1;
+                }
+            }
+
+            if (password is null || password.Trim().Length < 12)
+            {
+                await error.WriteLineAsync("floodgate set-password: a password of at least 12 characters is required; nothing changed");
+                return 1;
+            }
+
+            Admin.AdminPassword.LoadOrCreate(options.DataDirectory).Set(password.Trim());
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"dashboard password set (hash in {Path.Combine(options.DataDirectory, Admin.AdminPassword.HashFileName)})");
+            return 0;
         });
         return command;
     }

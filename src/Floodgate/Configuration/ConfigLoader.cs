@@ -18,7 +18,7 @@ public sealed partial class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay"];
+    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
 
@@ -249,6 +249,7 @@ public sealed partial class ConfigLoader
         var release = ReadRelease(root);
         var (relayEndpoints, relay) = ReadRelay(root);
         var alerts = ReadAlerts(root);
+        var adminOptions = ReadAdmin(root);
         var decisions = "stdout";
         if (Section(root, "log") is { } log)
         {
@@ -270,6 +271,7 @@ public sealed partial class ConfigLoader
             DecisionLog = decisions,
             DataDirectory = dataDirectory,
             AdminEndpoint = admin,
+            Admin = adminOptions,
             Release = release,
             Alerts = alerts,
             RelayEndpoints = relayEndpoints,
@@ -391,6 +393,57 @@ public sealed partial class ConfigLoader
         }
 
         return rules;
+    }
+
+    private AdminOptions ReadAdmin(YamlMappingNode root)
+    {
+        var admin = new AdminOptions();
+        if (Section(root, "admin") is not { } section)
+        {
+            return admin;
+        }
+
+        CheckKeys(section, "admin.", ["tls_certificate", "tls_key", "tls_password", "session_timeout"]);
+        string? ExistingFile(string key)
+        {
+            if (Scalar(section, key, "admin." + key) is not { } node)
+            {
+                return null;
+            }
+
+            var path = Path.GetFullPath(node.Value ?? "");
+            if (!File.Exists(path))
+            {
+                Error(node, "admin." + key, $"no such file: {path}");
+            }
+
+            return path;
+        }
+
+        admin = admin with
+        {
+            TlsCertificate = ExistingFile("tls_certificate"),
+            TlsKey = ExistingFile("tls_key"),
+            TlsPassword = Scalar(section, "tls_password", "admin.tls_password")?.Value,
+        };
+        if (admin.TlsKey is not null && admin.TlsCertificate is null)
+        {
+            Error(section, "admin.tls_key", "goes with admin.tls_certificate");
+        }
+
+        if (Scalar(section, "session_timeout", "admin.session_timeout") is { } timeout)
+        {
+            if (AlertOptions.TryParseDuration(timeout.Value ?? "", out var value) && value >= TimeSpan.FromMinutes(1) && value <= TimeSpan.FromDays(30))
+            {
+                admin = admin with { SessionTimeout = value };
+            }
+            else
+            {
+                Error(timeout, "admin.session_timeout", $"'{timeout.Value}' is not a duration from 1m to 30d (30m, 8h)");
+            }
+        }
+
+        return admin;
     }
 
     private ReleaseOptions ReadRelease(YamlMappingNode root)

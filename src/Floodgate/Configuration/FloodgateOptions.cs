@@ -20,6 +20,9 @@ public sealed record FloodgateOptions
     /// <summary>The admin HTTP API's endpoint.</summary>
     public ListenEndpoint AdminEndpoint { get; init; } = new(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8025), null);
 
+    /// <summary>The admin endpoint's TLS and the dashboard's sessions.</summary>
+    public AdminOptions Admin { get; init; } = new();
+
     /// <summary>How releases act on Postfix's hold queue and on counters.</summary>
     public ReleaseOptions Release { get; init; } = new();
 

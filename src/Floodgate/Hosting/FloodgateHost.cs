@@ -1,4 +1,5 @@
 using Floodgate.Admin;
+using Floodgate.Admin.Dashboard;
 using Floodgate.Alerts;
 using Floodgate.Configuration;
 using Floodgate.Engine;
@@ -8,6 +9,8 @@ using Floodgate.Relay;
 using Floodgate.Relay.Delivery;
 using Floodgate.Storage;
 using Microsoft.AspNetCore.Connections;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Floodgate.Hosting;
 
@@ -24,6 +27,9 @@ public static class FloodgateHost
         // Kestrel would announce the policy ports as "http://..."; Floodgate's own start line names every listener.
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // Data protection warns that its keys are stored unencrypted: they are, in DATA_DIR/keys, readable by its owner only.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         // A port already in use is reported by `floodgate serve` in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
@@ -58,6 +64,17 @@ public static class FloodgateHost
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton<IAccountStore>(accounts);
         builder.Services.AddSingleton(AdminToken.LoadOrCreate(options.DataDirectory));
+        builder.Services.AddSingleton(AdminPassword.LoadOrCreate(options.DataDirectory));
+        AdminAccess.AddServices(builder.Services, options);
+        builder.Services.AddSingleton<FloodgateMetrics>();
+        builder.Services.AddSingleton<TrafficHistory>();
+
+        // Every instrument on a meter named "Floodgate", whichever part of Floodgate made it, is exported at /metrics.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .ConfigureResource(resource => resource.AddService("floodgate"))
+            .AddMeter(FloodgateMetrics.MeterName)
+            // Prometheus scrapes every few seconds at most: no cached answer, so a scrape always shows the counts of now.
+            .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
@@ -85,10 +102,18 @@ public static class FloodgateHost
         // Policy answers are computed in memory without blocking, so running them on the socket's own thread skips a
         // thread-pool hop per request (measured: see the README's benchmarks).
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        var certificate = AdminCertificate.Load(options.Admin);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var listeners = kestrel.ApplicationServices.GetRequiredService<PolicyListeners>();
-            kestrel.Listen(options.AdminEndpoint.Tcp!);
+            kestrel.Listen(options.AdminEndpoint.Tcp!, admin =>
+            {
+                if (certificate is not null)
+                {
+                    admin.UseHttps(certificate);
+                }
+            });
             var relays = kestrel.ApplicationServices.GetRequiredService<RelayListeners>();
             foreach (var endpoint in options.RelayEndpoints)
             {
@@ -130,9 +155,16 @@ public static class FloodgateHost
             dispatcher.Opened(incident);
         }
 
+        var metrics = app.Services.GetRequiredService<FloodgateMetrics>();
+        metrics.Watch(dispatcher);
+        AdminAccess.Use(app);
         AdminApi.Map(app);
+        DashboardPages.Map(app);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        var password = app.Services.GetRequiredService<AdminPassword>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            metrics.Start();
             foreach (var endpoint in options.PolicyEndpoints.Where(e => e.UnixPath is not null))
             {
                 if (!OperatingSystem.IsWindows())
@@ -142,10 +174,11 @@ public static class FloodgateHost
             }
 
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Floodgate")
-                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; relay on {Relay} (next hop {NextHop}; {Spooled}); admin API on http://{Admin} (token in {Token}); {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
+                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; relay on {Relay} (next hop {NextHop}; {Spooled}); admin API and dashboard on {Scheme}://{Admin} (token in {Token}, dashboard password {Password}); {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
                     options.Source, string.Join(", ", options.PolicyEndpoints),
                     options.RelayEndpoints.Count == 0 ? "(off)" : string.Join(", ", app.Services.GetRequiredService<RelayListeners>().BoundEndpoints),
-                    $"{options.Relay.NextHop.Host}:{options.Relay.NextHop.Port}", spooled, AdminAddress(app, options), Path.Combine(options.DataDirectory, AdminToken.FileName), options.Rules.Rules.Count,
+                    $"{options.Relay.NextHop.Host}:{options.Relay.NextHop.Port}", spooled, options.Admin.UsesTls ? "https" : "http", AdminAddress(app, options),
+                    Path.Combine(options.DataDirectory, AdminToken.FileName), password.IsGenerated ? "in " + password.Path : "set with floodgate set-password", options.Rules.Rules.Count,
                     string.Join("; ", options.Rules.Rules), options.FailMode, database.Path, restored,
                     accounts.ListSuspensionsAsync().AsTask().GetAwaiter().GetResult().Count);
         });
@@ -210,7 +243,7 @@ public static class FloodgateHost
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
         foreach (var address in addresses)
         {
-            if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme == "http" && System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
+            if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
                 && ip.Equals(options.AdminEndpoint.Tcp!.Address) && (options.AdminEndpoint.Tcp.Port == 0 || uri.Port == options.AdminEndpoint.Tcp.Port))
             {
                 return new System.Net.IPEndPoint(ip, uri.Port);

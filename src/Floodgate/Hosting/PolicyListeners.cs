@@ -24,6 +24,10 @@ public sealed class PolicyListeners(IServiceProvider services) : IDisposable
         }
     }
 
+    /// <summary>How a listener is named on the dashboard and in metrics: its bound address (a configured port 0 shows the real port).</summary>
+    public static string NameOf(ListenEndpoint endpoint, ListenOptions listen) =>
+        endpoint.Tcp is not null && listen.IPEndPoint is { } bound ? bound.ToString() : endpoint.ToString();
+
     public PolicyConnectionHandler Add(ListenEndpoint endpoint, ListenOptions listen)
     {
         var handler = new PolicyConnectionHandler(
@@ -34,6 +38,7 @@ public sealed class PolicyListeners(IServiceProvider services) : IDisposable
             services.GetRequiredService<ILogger<PolicyConnectionHandler>>(),
             endpoint.ToString(),
             services.GetRequiredService<Incidents.Containment>(),
+            services.GetRequiredService<Admin.TrafficHistory>(),
             services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         _handlers.Add((endpoint, handler, listen));
         return handler;

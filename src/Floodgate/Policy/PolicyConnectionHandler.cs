@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
+using Floodgate.Admin;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Hosting;
@@ -25,12 +27,15 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
     private int _connections;
 
     private readonly Containment? _containment;
+    private readonly TrafficHistory? _traffic;
     private readonly IdleWatch _idleWatch;
 
     public PolicyConnectionHandler(DecisionEngine engine, FloodgateOptions options, DecisionLog log, TimeProvider time,
-        ILogger<PolicyConnectionHandler> logger, string endpoint, Containment? containment = null, CancellationToken stopping = default)
+        ILogger<PolicyConnectionHandler> logger, string endpoint, Containment? containment = null, TrafficHistory? traffic = null,
+        CancellationToken stopping = default)
     {
         _containment = containment;
+        _traffic = traffic;
         _idleWatch = new IdleWatch(options.Policy.IdleTimeout, time);
         _stopping = stopping;
         _engine = engine;
@@ -155,6 +160,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
         var submission = new Submission(request.SaslUsername, request.Sender, request.RecipientCount, request.Size,
             request.ClientAddress, _time.GetUtcNow());
         Decision decision;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             decision = await _engine.DecideAsync(submission, stage, session.Counts);
@@ -166,6 +172,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
             return;
         }
 
+        _traffic?.Record("policy", submission, decision, stage, Stopwatch.GetElapsedTime(started));
         var span = output.GetSpan(_answers.MaxAnswerBytes);
         var length = _answers.Format(span, decision);
         var answer = span[..length];

@@ -63,7 +63,10 @@ internal sealed class TestServer : IAsyncDisposable
     public Task StopAsync() => _app.StopAsync();
 
     /// <summary>The admin API's base address, for example http://127.0.0.1:41234/.</summary>
-    public string AdminUrl => $"http://{FloodgateHost.AdminAddress(_app, Options)}/";
+    public string AdminUrl => $"{(Options.Admin.UsesTls ? "https" : "http")}://{FloodgateHost.AdminAddress(_app, Options)}/";
+
+    /// <summary>The dashboard password generated on first start, read from the data directory as an admin would.</summary>
+    public string AdminPassword => File.ReadAllText(Path.Combine(Options.DataDirectory, Floodgate.Admin.AdminPassword.FileName)).Trim();
 
     public string AdminToken => _app.Services.GetRequiredService<Floodgate.Admin.AdminToken>().Value;
 
