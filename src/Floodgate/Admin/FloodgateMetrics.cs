@@ -22,7 +22,8 @@ public sealed class FloodgateMetrics
     private readonly Counter<long> _alertsDelivered;
     private readonly Counter<long> _alertsFailed;
 
-    public FloodgateMetrics(IMeterFactory meters, FloodgateOptions options, IAccountStore accounts, Containment containment, PolicyListeners listeners)
+    public FloodgateMetrics(IMeterFactory meters, FloodgateOptions options, IAccountStore accounts, Containment containment, PolicyListeners listeners,
+        Relay.IOutboundDelivery outbound, Quarantine.RelayQuarantine quarantine, RelayListeners relays)
     {
         _rules = options.Rules.Rules;
         var meter = meters.Create(MeterName);
@@ -39,8 +40,12 @@ public sealed class FloodgateMetrics
             "{account}", "Identities suspended now");
         meter.CreateObservableGauge("floodgate.incidents.open", () => containment.OpenIncidents.Count, "{incident}", "Incidents not yet closed");
         meter.CreateObservableGauge("floodgate.listener.connections",
-            () => listeners.Handlers.Select(h => new Measurement<int>(h.Handler.Connections, new KeyValuePair<string, object?>("listener", "policy " + PolicyListeners.NameOf(h.Endpoint, h.Listen)))),
+            () => listeners.Handlers.Select(h => new Measurement<int>(h.Handler.Connections, new KeyValuePair<string, object?>("listener", "policy " + PolicyListeners.NameOf(h.Endpoint, h.Listen))))
+                .Concat(relays.Handlers.Select(h => new Measurement<int>(h.Handler.Connections, new KeyValuePair<string, object?>("listener", "relay " + h.Handler.Endpoint)))),
             "{connection}", "Connections open now, per listener");
+        meter.CreateObservableGauge("floodgate.quarantine.messages", () => quarantine.Count, "{message}", "Relayed messages held in the quarantine now");
+        meter.CreateObservableGauge("floodgate.quarantine.size", () => quarantine.Bytes, "By", "Bytes held in the quarantine now");
+        meter.CreateObservableGauge("floodgate.outbound.queue", () => outbound.Depth, "{message}", "Relayed messages waiting for (or in) delivery to the next hop");
     }
 
     /// <summary>

@@ -23,10 +23,12 @@ public sealed partial class RelayIntake
     private readonly RelayOptions _options;
     private readonly FloodgateOptions _floodgate;
     private readonly ILogger<RelayIntake> _logger;
+    private readonly Admin.TrafficHistory? _traffic;
 
     public RelayIntake(MessageSpool spool, DecisionEngine engine, IOutboundDelivery outbound, RelayQuarantine quarantine, Containment? containment,
-        DecisionLog log, FloodgateOptions options, ILogger<RelayIntake> logger)
+        DecisionLog log, FloodgateOptions options, ILogger<RelayIntake> logger, Admin.TrafficHistory? traffic = null)
     {
+        _traffic = traffic;
         Spool = spool;
         _engine = engine;
         _outbound = outbound;
@@ -59,6 +61,7 @@ public sealed partial class RelayIntake
             transaction.ClientAddress.ToString(), transaction.ReceivedAt)
         { Recipients = transaction.Recipients };
         var counts = new long[_engine.Rules.Rules.Count];
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         Decision decision;
         try
         {
@@ -105,6 +108,7 @@ public sealed partial class RelayIntake
             Verdict.Hold => "held " + content.Id,
             _ => answer,
         });
+        _traffic?.Record("relay", submission, decision, DecisionStage.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         try
         {
             _containment?.Observe(submission, decision, DecisionStage.Count, default, default, counts, headers.Subject);

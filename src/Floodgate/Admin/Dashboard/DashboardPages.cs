@@ -77,6 +77,7 @@ public static class DashboardPages
         });
         app.MapGet("/incidents", IncidentsPage);
         app.MapGet("/incidents/{id:long}", IncidentPage);
+        QuarantinePages.Map(app);
     }
 
     private static IResult Asset(string name)
@@ -117,7 +118,8 @@ public static class DashboardPages
         target is { Length: > 0 } t && t[0] == '/' && !t.StartsWith("//", StringComparison.Ordinal) && !t.StartsWith("/\\", StringComparison.Ordinal) ? t : "/";
 
     private static async Task<IResult> Overview(HttpContext context, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
-        Containment containment, PolicyListeners listeners, TrafficHistory traffic, FloodgateOptions options, TimeProvider time, int? hours)
+        Containment containment, PolicyListeners listeners, TrafficHistory traffic, FloodgateOptions options, TimeProvider time, int? hours,
+        RelayListeners relays, Quarantine.RelayQuarantine quarantine, Relay.IOutboundDelivery outbound)
     {
         var now = time.GetUtcNow();
         var csrf = AdminAccess.CsrfToken(context);
@@ -143,7 +145,9 @@ public static class DashboardPages
             ? "<tr><td colspan=\"4\" class=\"empty\">No open incident.</td></tr>"
             : string.Concat(open.Select(i => $"<tr><td><a href=\"/incidents/{i.Id}\">#{i.Id}</a></td><td>{AccountLink(i.Identity.Key)}</td><td>{E(i.Reason)}</td><td>{Time(i.OpenedAt)}</td></tr>"));
         var listenerRows = string.Concat(listeners.Handlers.Select(h =>
-            $"<tr><td>policy</td><td><code>{E(PolicyListeners.NameOf(h.Endpoint, h.Listen))}</code></td><td>{State("listening")}</td><td>{E(h.Handler.Connections)} of {E(options.Policy.MaxConnections)}</td></tr>"));
+            $"<tr><td>policy</td><td><code>{E(PolicyListeners.NameOf(h.Endpoint, h.Listen))}</code></td><td>{State("listening")}</td><td>{E(h.Handler.Connections)} of {E(options.Policy.MaxConnections)}</td></tr>"))
+            + string.Concat(relays.Handlers.Select(h =>
+            $"<tr><td>relay</td><td><code>{E(h.Handler.Endpoint)}</code></td><td>{State("listening")}</td><td>{E(h.Handler.Connections)} of {E(options.Relay.MaxConnections)}</td></tr>"));
         var ranges = string.Join(" ", ChartHours.Select(h => h == span ? $"<strong>{h} h</strong>" : $"<a href=\"/?hours={h}\">{h} h</a>"));
 
         var main = $"""
@@ -153,6 +157,8 @@ public static class DashboardPages
             <div class="tile{(open.Count > 0 ? " alarm" : "")}" id="tile-incidents"><span class="number">{E(open.Count)}</span>open incidents</div>
             <div class="tile"><span class="number">{E(lastMinute.Messages)}</span>messages this minute ({E(lastMinute.Recipients)} recipients)</div>
             <div class="tile"><span class="number">{E(lastMinute.Refused)}</span>refused this minute</div>
+            <div class="tile{(quarantine.Count > 0 ? " alarm" : "")}" id="tile-quarantine"><a href="/quarantine"><span class="number">{E(quarantine.Count)}</span>held in the quarantine</a></div>
+            <div class="tile" id="tile-outbound"><span class="number">{E(outbound.Depth)}</span>waiting for the next hop</div>
             </section>
             <section><h2>Traffic per minute, last {span} h <span class="ranges">{ranges}</span></h2>
             <p class="legend"><span class="key recipients"></span>recipients accepted <span class="key messages"></span>messages accepted <span class="key refused"></span>messages refused (deferred, held, rejected)</p>

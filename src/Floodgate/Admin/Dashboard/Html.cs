@@ -45,7 +45,7 @@ public static class Html
     {
         var csrf = AdminAccess.CsrfToken(context);
         var header = signedIn
-            ? "<header><a class=\"brand\" href=\"/\">Floodgate</a><nav><a href=\"/\">Overview</a><a href=\"/incidents\">Incidents</a></nav>"
+            ? "<header><a class=\"brand\" href=\"/\">Floodgate</a><nav><a href=\"/\">Overview</a><a href=\"/incidents\">Incidents</a><a href=\"/quarantine\">Quarantine</a></nav>"
               + "<span class=\"updated\" id=\"updated\"></span>"
               + $"<form method=\"post\" action=\"/logout\" class=\"inline\">{CsrfInput(csrf)}<button type=\"submit\" class=\"plain\">Log out</button></form></header>"
             : "<header><span class=\"brand\">Floodgate</span></header>";
