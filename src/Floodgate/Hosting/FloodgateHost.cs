@@ -43,10 +43,19 @@ public static class FloodgateHost
         var snapshots = new SqliteCounterSnapshots(database);
         var counters = new MemoryCounterStore(options.Rules);
         var restored = counters.Import(snapshots.Load());
-        var accounts = new SqliteAccountStore(database);
-        var incidents = new SqliteIncidentStore(database);
-        var exemptions = new SqliteExemptions(database);
-        var engine = new DecisionEngine(options.Rules, counterStore ?? counters, accounts);
+        var shared = options.Store == StoreKind.Redis ? SharedStores.OpenAsync(options.Redis, counters).GetAwaiter().GetResult() : null;
+        IAccountStore accounts = shared?.Accounts ?? (IAccountStore)new SqliteAccountStore(database);
+        var sqliteIncidents = shared is null ? new SqliteIncidentStore(database) : null;
+        IIncidentStore incidents = shared?.Incidents ?? (IIncidentStore)sqliteIncidents!;
+        IAuditLog audit = shared?.Incidents ?? (IAuditLog)sqliteIncidents!;
+        IExemptionStore exemptions = shared?.Exemptions ?? (IExemptionStore)new SqliteExemptions(database);
+        var engine = new DecisionEngine(options.Rules, counterStore ?? shared?.Counters ?? (ICounterStore)counters, accounts);
+        if (shared is not null)
+        {
+            builder.Services.AddSingleton(shared.Redis);
+            builder.Services.AddSingleton(shared.Counters);
+        }
+
         var decisionLog = DecisionLog.Open(options.DecisionLog);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(clock);
@@ -61,7 +70,7 @@ public static class FloodgateHost
             json.SerializerOptions.DictionaryKeyPolicy = null;
         });
         builder.Services.AddSingleton<IIncidentStore>(incidents);
-        builder.Services.AddSingleton<IAuditLog>(incidents);
+        builder.Services.AddSingleton(audit);
         builder.Services.AddSingleton(exemptions);
         builder.Services.AddSingleton(options.Release);
         builder.Services.AddSingleton<IIncidentAlerts, LoggedIncidentAlerts>();
@@ -101,8 +110,16 @@ public static class FloodgateHost
 
         var app = builder.Build();
         var containment = app.Services.GetRequiredService<Containment>();
-        containment.LoadAsync().GetAwaiter().GetResult();
         var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
+        if (shared is not null)
+        {
+            shared.Attach(containment, app.Services.GetRequiredService<ILogger<RedisStore>>(), dispatcher);
+        }
+        else
+        {
+            containment.LoadAsync().GetAwaiter().GetResult();
+        }
+
         dispatcher.Delivered += d =>
         {
             if (d.IncidentId is { } id)
@@ -137,6 +154,7 @@ public static class FloodgateHost
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            shared?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             database.Dispose();
         });
         return app;
