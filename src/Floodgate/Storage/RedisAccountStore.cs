@@ -68,7 +68,7 @@ public sealed class RedisAccountStore : IAccountStore, IDisposable
             }
             catch (Exception e) when (RedisStore.IsOutage(e))
             {
-                _redis.Lost(e.GetType().Name);
+                _redis.Failed(e);
             }
         }
 
@@ -95,7 +95,7 @@ public sealed class RedisAccountStore : IAccountStore, IDisposable
             }
             catch (Exception e) when (RedisStore.IsOutage(e))
             {
-                _redis.Lost(e.GetType().Name);
+                _redis.Failed(e);
             }
         }
 
@@ -120,7 +120,7 @@ public sealed class RedisAccountStore : IAccountStore, IDisposable
             }
             catch (Exception e) when (RedisStore.IsOutage(e))
             {
-                _redis.Lost(e.GetType().Name);
+                _redis.Failed(e);
                 return;
             }
 
@@ -184,7 +184,7 @@ public sealed class RedisAccountStore : IAccountStore, IDisposable
         }
         catch (Exception e) when (RedisStore.IsOutage(e))
         {
-            _redis.Lost(e.GetType().Name);
+            _redis.Failed(e);
             return;
         }
 

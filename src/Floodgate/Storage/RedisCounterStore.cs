@@ -92,11 +92,13 @@ public sealed class RedisCounterStore : ICounterStore
         {
             try
             {
-                return await ChargeInRedisAsync(charges, counts, now, commit);
+                var fits = await ChargeInRedisAsync(charges, counts, now, commit);
+                _redis.Succeeded();
+                return fits;
             }
             catch (Exception e) when (RedisStore.IsOutage(e))
             {
-                _redis.Lost(e.GetType().Name);
+                _redis.Failed(e);
             }
         }
 

@@ -25,7 +25,10 @@ public sealed partial class RedisStore : IAsyncDisposable
     private ILogger _logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private AlertDispatcher? _alerts;
     private volatile bool _available;
+    private const int TimeoutsInARow = 3;
     private int _probing;
+    private int _timeouts;
+    private bool _subscribed;
 
     private RedisStore(ConnectionMultiplexer connection, RedisOptions options, string server)
     {
@@ -44,6 +47,9 @@ public sealed partial class RedisStore : IAsyncDisposable
 
     public RedisOptions Options { get; }
 
+    /// <summary>This store's instruments (a process may hold several nodes, as the tests do).</summary>
+    internal Meter Meter => _meter;
+
     public IDatabase Database { get; }
 
     /// <summary>False from a failed call until a probe reaches Redis again; callers skip Redis meanwhile.</summary>
@@ -60,7 +66,8 @@ public sealed partial class RedisStore : IAsyncDisposable
     {
         var config = ConfigurationOptions.Parse(options.Connection);
         config.AbortOnConnectFail = false;
-        config.ConnectTimeout = (int)Math.Max(options.Timeout.TotalMilliseconds * 4, 1000);
+        // At start a busy machine may take a while to finish the handshake (a refused connection returns at once).
+        config.ConnectTimeout = 5000;
         config.SyncTimeout = (int)options.Timeout.TotalMilliseconds;
         config.AsyncTimeout = (int)options.Timeout.TotalMilliseconds;
 
@@ -70,9 +77,15 @@ public sealed partial class RedisStore : IAsyncDisposable
         config.ClientName ??= "floodgate";
         var server = string.Join(",", config.EndPoints.Select(e => e.ToString())) + (config.Ssl ? " (TLS)" : "");
         var connection = await ConnectionMultiplexer.ConnectAsync(config);
+
+        // The first handshake may still be under way; give it a moment rather than start the node in its fail mode.
+        for (var waited = 0; !connection.IsConnected && waited < 2000; waited += 20)
+        {
+            await Task.Delay(20);
+        }
+
         var store = new RedisStore(connection, options, server);
-        await connection.GetSubscriber().SubscribeAsync(store._channel, (_, family) => store.Changed?.Invoke(family.ToString()));
-        store._available = connection.IsConnected;
+        store._available = connection.IsConnected && await store.SubscribeAsync();
         return store;
     }
 
@@ -87,7 +100,7 @@ public sealed partial class RedisStore : IAsyncDisposable
         LogConnecting(_server, Options.KeyPrefix, Options.FailMode);
         if (!_available)
         {
-            Lost("not connected at start");
+            Lost(_connection.IsConnected ? "not subscribed at start" : "not connected at start");
         }
     }
 
@@ -100,12 +113,33 @@ public sealed partial class RedisStore : IAsyncDisposable
         }
         catch (Exception e) when (IsOutage(e))
         {
-            Lost(e.GetType().Name);
+            Failed(e);
         }
     }
 
     /// <summary>True for the failures that mean Redis is unreachable or too slow, as opposed to a bug.</summary>
     public static bool IsOutage(Exception e) => e is RedisConnectionException or RedisTimeoutException or TimeoutException;
+
+    /// <summary>
+    /// Reports a failed call: a lost connection marks Redis unavailable at once; a timeout only from the third in a
+    /// row, so that one slow answer (a pause, a cold start) costs one request its cluster view, not the whole node.
+    /// </summary>
+    public void Failed(Exception e)
+    {
+        if (e is RedisConnectionException || Interlocked.Increment(ref _timeouts) >= TimeoutsInARow)
+        {
+            Lost(e.GetType().Name);
+        }
+    }
+
+    /// <summary>Reports a call that Redis answered in time.</summary>
+    public void Succeeded()
+    {
+        if (Volatile.Read(ref _timeouts) != 0)
+        {
+            Volatile.Write(ref _timeouts, 0);
+        }
+    }
 
     /// <summary>Counts a decision made without Redis (<paramref name="how"/>: "local" or "deferred").</summary>
     public void CountFallback(string how) => _fallbackDecisions.Add(1, new KeyValuePair<string, object?>("fail_mode", how));
@@ -139,6 +173,26 @@ public sealed partial class RedisStore : IAsyncDisposable
         await _connection.DisposeAsync();
     }
 
+    // Once subscribed, StackExchange.Redis subscribes again by itself after every reconnection.
+    private async Task<bool> SubscribeAsync()
+    {
+        if (_subscribed)
+        {
+            return true;
+        }
+
+        try
+        {
+            await _connection.GetSubscriber().SubscribeAsync(_channel, (_, family) => Changed?.Invoke(family.ToString()));
+            _subscribed = true;
+            return true;
+        }
+        catch (Exception e) when (IsOutage(e))
+        {
+            return false;
+        }
+    }
+
     private async Task ProbeAsync()
     {
         while (!_stopping.IsCancellationRequested)
@@ -147,6 +201,10 @@ public sealed partial class RedisStore : IAsyncDisposable
             {
                 await Task.Delay(ProbeInterval, _stopping.Token);
                 await Database.PingAsync();
+                if (!await SubscribeAsync())
+                {
+                    continue;
+                }
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
@@ -157,6 +215,7 @@ public sealed partial class RedisStore : IAsyncDisposable
                 continue;
             }
 
+            Volatile.Write(ref _timeouts, 0);
             _available = true;
             Volatile.Write(ref _probing, 0);
             LogRestored(_server);

@@ -57,25 +57,38 @@ public sealed partial class SharedStores : IAsyncDisposable
     // family null: everything (at start, and when Redis returns after an outage in which messages were lost).
     private async Task SyncAsync(Containment containment, string? family)
     {
-        try
+        // A slow answer (a cold start) is tried again; a real outage is reported, and Redis's return syncs again.
+        for (var attempt = 1; ; attempt++)
         {
-            if (family is null or RedisIncidentStore.Family)
+            try
             {
-                await containment.SyncIncidentsAsync();
-            }
+                if (family is null or RedisIncidentStore.Family)
+                {
+                    await containment.SyncIncidentsAsync();
+                }
 
-            if (family is null or RedisExemptions.Family)
-            {
-                await Task.Run(containment.SyncExemptions);
+                if (family is null or RedisExemptions.Family)
+                {
+                    await Task.Run(containment.SyncExemptions);
+                }
+
+                return;
             }
-        }
-        catch (Exception e) when (RedisStore.IsOutage(e))
-        {
-            Redis.Lost(e.GetType().Name);
-        }
-        catch (Exception e)
-        {
-            LogSyncFailed(e, family ?? "all");
+            catch (Exception e) when (RedisStore.IsOutage(e))
+            {
+                if (e is StackExchange.Redis.RedisConnectionException || attempt == 5)
+                {
+                    Redis.Lost(e.GetType().Name);
+                    return;
+                }
+
+                await Task.Delay(100 * attempt);
+            }
+            catch (Exception e)
+            {
+                LogSyncFailed(e, family ?? "all");
+                return;
+            }
         }
     }
 
