@@ -69,25 +69,30 @@ public static class AdminApi
         });
     }
 
-    private static async Task<IResult> Accounts(DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+    private static async Task<IResult> Accounts(DecisionEngine engine, IAccountStore accounts, ICounterView counters,
         Containment containment, TimeProvider time, int? limit)
     {
         var now = time.GetUtcNow();
         var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Scope == Scope.Account).ToDictionary(s => s.Identity.Key);
-        var views = counters.Keys(Scope.Account).Union(suspended.Keys)
-            .Select(key => AccountView(engine, key, counters.CountsOf(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment))
+        var views = new List<AccountState>();
+        foreach (var key in (await counters.KeysAsync(Scope.Account)).Union(suspended.Keys))
+        {
+            views.Add(AccountView(engine, key, await counters.CountsOfAsync(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment));
+        }
+
+        var sorted = views
             .OrderByDescending(v => v.State == "suspended")
             .ThenByDescending(v => v.Utilization)
             .Take(Math.Clamp(limit ?? 200, 1, 100_000));
-        return Results.Ok(views);
+        return Results.Ok(sorted);
     }
 
-    private static async Task<IResult> Account(string account, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+    private static async Task<IResult> Account(string account, DecisionEngine engine, IAccountStore accounts, ICounterView counters,
         Containment containment, TimeProvider time)
     {
         var key = account.ToLowerInvariant();
         var suspension = (await accounts.ListSuspensionsAsync()).FirstOrDefault(s => s.Identity == new Identity(Scope.Account, key));
-        return Results.Ok(AccountView(engine, key, counters.CountsOf(Scope.Account, key, time.GetUtcNow()), suspension, containment));
+        return Results.Ok(AccountView(engine, key, await counters.CountsOfAsync(Scope.Account, key, time.GetUtcNow()), suspension, containment));
     }
 
     private static async Task<IResult> Suspend(string account, SuspendRequest? request, HttpContext context, Containment containment)

@@ -62,6 +62,7 @@ public static class FloodgateHost
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(snapshots);
         builder.Services.AddSingleton(counters);
+        builder.Services.AddSingleton<ICounterView>(shared?.Counters ?? (ICounterView)counters);
         builder.Services.AddSingleton<IAccountStore>(accounts);
         builder.Services.AddSingleton(AdminToken.LoadOrCreate(options.DataDirectory));
         builder.Services.ConfigureHttpJsonOptions(json =>

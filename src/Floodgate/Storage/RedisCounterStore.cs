@@ -9,7 +9,7 @@ namespace Floodgate.Storage;
 /// (the same bytes as its snapshot); a whole check-and-count is one Lua script, so every node enforces each limit exactly.
 /// While Redis is unavailable, decides with this node's own counters (fail open) or throws <see cref="StoreUnavailableException"/>.
 /// </summary>
-public sealed class RedisCounterStore : ICounterStore
+public sealed class RedisCounterStore : ICounterStore, ICounterView
 {
     // The ring as SlidingWindow.WriteTo lays it out: newest slot (int64), total (int64), 32 slot counts (uint32), little-endian.
     // Same semantics as MemoryCounterStore.Charge: advance each ring to the current slot, check every charge, and count
@@ -112,6 +112,59 @@ public sealed class RedisCounterStore : ICounterStore
         return _local.Charge(charges.Span, counts.Span, now, commit);
     }
 
+    /// <summary>The identities of a scope with a ring in Redis (a SCAN over its keys; this node's own while Redis is unavailable).</summary>
+    public async Task<IReadOnlyList<string>> KeysAsync(Scope scope)
+    {
+        var head = string.Concat(_prefix, "c:", ScopeNames.Of(scope), ":");
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var key in _redis.Server.KeysAsync(pattern: Glob(head) + "*", pageSize: 1000))
+            {
+                // What follows the scope is "rule/window:identity"; rule names and windows have no colon.
+                var rest = key.ToString()[head.Length..];
+                var colon = rest.IndexOf(':', StringComparison.Ordinal);
+                if (colon > 0)
+                {
+                    keys.Add(rest[(colon + 1)..]);
+                }
+            }
+        }
+        catch (Exception e) when (RedisStore.IsOutage(e))
+        {
+            _redis.Failed(e);
+            return _local.Keys(scope);
+        }
+
+        return [.. keys];
+    }
+
+    /// <summary>Each rule's count for one identity now, read from Redis (this node's own while Redis is unavailable).</summary>
+    public async Task<long[]> CountsOfAsync(Scope scope, string key, DateTimeOffset now)
+    {
+        var rules = _local.Rules.Rules.Where(r => r.Scope == scope).ToList();
+        RedisValue[] rings;
+        try
+        {
+            rings = await _redis.Database.StringGetAsync([.. rules.Select(r => (RedisKey)KeyOf(_prefix, r, key))]);
+        }
+        catch (Exception e) when (RedisStore.IsOutage(e))
+        {
+            _redis.Failed(e);
+            return _local.CountsOf(scope, key, now);
+        }
+
+        var counts = new long[_local.Rules.Rules.Count];
+        Array.Fill(counts, -1);
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var window = default(SlidingWindow);
+            counts[rules[i].Index] = rings[i].HasValue && window.TryReadFrom((byte[])rings[i]!) ? window.CountAt(now.UtcTicks / rules[i].SlotTicks) : 0;
+        }
+
+        return counts;
+    }
+
     /// <summary>Forgets an identity's counters in Redis (every rule of its scope) and on this node.</summary>
     public async Task ResetAsync(RuleSet rules, Identity identity)
     {
@@ -122,6 +175,10 @@ public sealed class RedisCounterStore : ICounterStore
             await _redis.Database.KeyDeleteAsync(keys);
         }
     }
+
+    // SCAN's MATCH pattern is a glob: a prefix with * ? [ ] \ in it matches itself only when they are escaped.
+    private static string Glob(string literal) =>
+        System.Text.RegularExpressions.Regex.Replace(literal, @"[*?\[\]\\]", @"\$0");
 
     private async ValueTask<bool> ChargeInRedisAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
     {

@@ -52,6 +52,9 @@ public sealed partial class RedisStore : IAsyncDisposable
 
     public IDatabase Database { get; }
 
+    /// <summary>The Redis server itself, for commands that act on the whole keyspace (SCAN).</summary>
+    public IServer Server => _connection.GetServers()[0];
+
     /// <summary>False from a failed call until a probe reaches Redis again; callers skip Redis meanwhile.</summary>
     public bool IsAvailable => _available;
 

@@ -43,6 +43,16 @@ public sealed class ClusterTests(RedisInstance redis)
         Assert.Equal(4995, messages.Count);
         Assert.InRange(a.DecisionLines.Count, 2400, 2600);
         Assert.InRange(b.DecisionLines.Count, 2400, 2600);
+
+        // Each node's admin surface shows the cluster's counts, not the half it decided itself.
+        foreach (var node in new[] { a, b })
+        {
+            using var admin = ClusterNodes.Admin(node);
+            var account = JsonNode.Parse(await admin.GetStringAsync("api/accounts/user10@example.com"))!;
+            Assert.Equal(Max, account["counters"]![0]!["count"]!.GetValue<long>());
+            var listed = JsonNode.Parse(await admin.GetStringAsync("api/accounts?limit=5000"))!.AsArray();
+            Assert.Equal(sent.Count(s => s.Value > 0), listed.Count);
+        }
     }
 
     [Fact]
