@@ -16,7 +16,11 @@ public sealed class RedisIncidentStore(RedisStore redis) : IIncidentStore, IAudi
     /// <summary>The audit log keeps this many newest entries.</summary>
     public const int AuditKept = 100_000;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Scopes by name ("account", "sender_domain"), as in the configuration and the SQLite store.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
 
     private readonly RedisKey _next = redis.Key("incident:next");
     private readonly RedisKey _all = redis.Key("incidents");
@@ -34,7 +38,7 @@ public sealed class RedisIncidentStore(RedisStore redis) : IIncidentStore, IAudi
         string json;
         lock (incident)
         {
-            json = JsonSerializer.Serialize(Stored.Of(incident), Json);
+            json = JsonSerializer.Serialize(incident, Json);
         }
 
         var batch = redis.Database.CreateTransaction();
@@ -48,7 +52,7 @@ public sealed class RedisIncidentStore(RedisStore redis) : IIncidentStore, IAudi
     public async Task<Incident?> GetAsync(long id)
     {
         var json = await redis.Database.StringGetAsync(KeyOf(id));
-        return json.IsNull ? null : JsonSerializer.Deserialize<Stored>(json.ToString(), Json)?.ToIncident();
+        return json.IsNull ? null : JsonSerializer.Deserialize<Incident>(json.ToString(), Json);
     }
 
     public async Task<IReadOnlyList<Incident>> ListAsync(bool openOnly, int limit)
@@ -60,7 +64,7 @@ public sealed class RedisIncidentStore(RedisStore redis) : IIncidentStore, IAudi
         }
 
         var values = await redis.Database.StringGetAsync([.. ids.Select(id => KeyOf((long)id))]);
-        return [.. values.Where(v => !v.IsNull).Select(v => JsonSerializer.Deserialize<Stored>(v.ToString(), Json)!.ToIncident())];
+        return [.. values.Where(v => !v.IsNull).Select(v => JsonSerializer.Deserialize<Incident>(v.ToString(), Json)!)];
     }
 
     public async Task AppendAsync(AuditEntry entry)
@@ -75,26 +79,4 @@ public sealed class RedisIncidentStore(RedisStore redis) : IIncidentStore, IAudi
         [.. (await redis.Database.ListRangeAsync(_audit, 0, limit - 1)).Select(v => JsonSerializer.Deserialize<AuditEntry>(v.ToString(), Json)!)];
 
     private RedisKey KeyOf(long id) => redis.Key($"incident:{id}");
-
-    private sealed record Stored(long Id, string Scope, string Key, string? Rule, string Reason, DateTimeOffset OpenedAt, DateTimeOffset? AutoReleaseAt,
-        DateTimeOffset? ClosedAt, string? ClosedBy, string? Resolution, IncidentEvidence Evidence, List<IncidentEvent> Timeline)
-    {
-        public static Stored Of(Incident i) => new(i.Id, ScopeNames.Of(i.Identity.Scope), i.Identity.Key, i.Rule, i.Reason, i.OpenedAt, i.AutoReleaseAt,
-            i.ClosedAt, i.ClosedBy, i.Resolution, i.Evidence, i.Timeline);
-
-        public Incident ToIncident() => new()
-        {
-            Id = Id,
-            Identity = new Identity(ScopeNames.TryParseScope(Scope, out var scope) ? scope : Engine.Scope.Account, Key),
-            Rule = Rule,
-            Reason = Reason,
-            OpenedAt = OpenedAt,
-            AutoReleaseAt = AutoReleaseAt,
-            ClosedAt = ClosedAt,
-            ClosedBy = ClosedBy,
-            Resolution = Resolution,
-            Evidence = Evidence,
-            Timeline = Timeline,
-        };
-    }
 }
