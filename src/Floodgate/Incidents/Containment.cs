@@ -170,7 +170,8 @@ public sealed partial class Containment
     {
         var now = _time.GetUtcNow();
         var suspension = new Suspension(identity, now, null, reason, by);
-        if (!await _accounts.SuspendAsync(suspension) && _open.TryGetValue(identity, out var existing))
+        if (!await _accounts.SuspendAsync(suspension)
+            && (_open.TryGetValue(identity, out var existing) || (existing = await StoredOpenIncidentAsync(identity)) is not null))
         {
             return existing;
         }
@@ -188,9 +189,14 @@ public sealed partial class Containment
         var now = _time.GetUtcNow();
         var wasSuspended = await _accounts.ReleaseAsync(identity);
         _open.TryRemove(identity, out var incident);
+        if (!wasSuspended && by == "floodgate")
+        {
+            // In a cluster every node's keeper finds the suspension time up; the node that lifted it closes the incident.
+            return new ReleaseOutcome(false, null, 0, null);
+        }
 
         // In a cluster the incident may have been opened on another node after this one last looked.
-        incident ??= (await _incidents.ListAsync(openOnly: true, int.MaxValue)).FirstOrDefault(i => i.Identity == identity);
+        incident ??= await StoredOpenIncidentAsync(identity);
         var queueIds = incident is null ? [] : QueueIdsOf(incident);
         string? problem = null;
         if (mode != ReleaseMode.Keep && queueIds.Count > 0)
@@ -328,6 +334,9 @@ public sealed partial class Containment
 
         return removed;
     }
+
+    private async Task<Incident?> StoredOpenIncidentAsync(Identity identity) =>
+        (await _incidents.ListAsync(openOnly: true, int.MaxValue)).FirstOrDefault(i => i.Identity == identity);
 
     private static void Tally(Dictionary<string, long> counts, string? key)
     {

@@ -88,10 +88,11 @@ public sealed class RedisAccountStore : IAccountStore, IDisposable
         {
             try
             {
+                // Redis says whether it was suspended: every node's copy holds the suspension, only one node lifts it.
                 var removed = await _redis.Database.HashDeleteAsync(_key, identity.ToString());
                 _pending.TryRemove(identity, out _);
                 await _redis.PublishAsync(Family);
-                return removed || local;
+                return removed;
             }
             catch (Exception e) when (RedisStore.IsOutage(e))
             {
