@@ -89,5 +89,28 @@ public sealed class ClusterTests(RedisInstance redis)
         Assert.True(seen < TimeSpan.FromSeconds(1) && released < TimeSpan.FromSeconds(1), $"suspension seen after {seen}, release after {released}");
     }
 
+    [Fact]
+    public async Task FloodOverBothNodes_TripsTheSuspendLimitOnce_OneIncidentInTheCluster_AndBothHold()
+    {
+        var yaml = redis.Yaml($"flood:{Guid.NewGuid():N}:")
+            + "limits:\n  - { name: hourly, scope: account, unit: messages, max: 10, per: 1h, action: suspend }\n";
+        await using var a = await TestServer.StartAsync(yaml);
+        await using var b = await TestServer.StartAsync(yaml);
+        const string Account = "hijacked@example.com";
+
+        var answers = (await ClusterNodes.SendAsync([a, b], Enumerable.Range(0, 60).Select(i => (i % 2, Account)), connectionsPerNode: 4))[Account].ToList();
+
+        Assert.Equal(10, answers.Count(x => x == "DUNNO"));
+        Assert.Equal(50, answers.Count(x => x.StartsWith("HOLD", StringComparison.Ordinal)));
+        using var adminA = ClusterNodes.Admin(a);
+        using var adminB = ClusterNodes.Admin(b);
+        var incidents = JsonNode.Parse(await adminB.GetStringAsync("api/incidents?limit=10"))!.AsArray();
+        var incident = Assert.Single(incidents);
+        Assert.Equal(Account, incident!["identity"]!["key"]!.GetValue<string>());
+        Assert.Equal("hourly", incident["rule"]!.GetValue<string>());
+        Assert.Single(JsonNode.Parse(await adminA.GetStringAsync("api/incidents?open=true"))!.AsArray());
+        Assert.Equal(1, a.Logs.Lines.Concat(b.Logs.Lines).Count(l => l.Contains("SUSPENDED account:" + Account, StringComparison.Ordinal)));
+    }
+
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }
