@@ -12,8 +12,9 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # The end-to-end tests start private Postfix instances (Debian's postfix, Cyrus SASL) as root; the dashboard tests
-# drive Debian's headless chromium through Debian's chromedriver.
-packages=(postfix sasl2-bin libsasl2-modules swaks chromium chromium-driver)
+# drive Debian's headless chromium through Debian's chromedriver; the cluster tests start private redis-server
+# instances on free loopback ports.
+packages=(postfix sasl2-bin libsasl2-modules swaks chromium chromium-driver redis-server)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -24,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
     echo "== installing ${missing[*]} from Debian"
-    # The tests run private Postfix instances: keep the package from starting the system one.
+    # The tests run private Postfix and Redis instances: keep the packages from starting the system ones.
     policy=/usr/sbin/policy-rc.d
     made_policy=0
     if [ ! -e "$policy" ]; then

@@ -26,12 +26,21 @@ internal sealed class InProcessFloodgate : IAsyncDisposable
     /// <summary>The configuration text it runs with.</summary>
     public string Config { get; }
 
-    /// <summary>Starts a host with one rule: account, messages, <paramref name="max"/> per 1h, defer.</summary>
-    public static async Task<InProcessFloodgate> StartAsync(long max, string? decisionLog)
+    /// <summary>
+    /// Starts a host with one rule: account, messages, <paramref name="max"/> per 1h, defer; on the embedded store, or
+    /// on the Redis that <paramref name="redisConnection"/> names.
+    /// </summary>
+    public static async Task<InProcessFloodgate> StartAsync(long max, string? decisionLog, string? redisConnection = null)
     {
         var endpoint = Loopback.FreeEndpoint();
         var data = Directory.CreateTempSubdirectory("floodgate-bench-").FullName;
         var config = ConfigFor(endpoint, max, decisionLog, data);
+        if (redisConnection is not null)
+        {
+            // Each server its own key prefix: counters of an earlier set of runs in the same Redis do not carry over.
+            config += $"\nstore: redis\nredis:\n  connection: \"{redisConnection}\"\n  key_prefix: \"bench{Guid.NewGuid():N}:\"\n  fail_mode: closed\n";
+        }
+
 
         // No environment overrides: FLOODGATE_* variables in the shell must not change what is measured.
         var options = ConfigLoader.Parse(config, "load tool", environment: null);

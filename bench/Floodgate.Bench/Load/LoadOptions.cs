@@ -17,6 +17,8 @@ internal sealed record LoadOptions
           --warmup N          unmeasured requests before each run, on their own logins       (default requests/10, at most 20000)
           --seed N            seed of the login draws                                         (default 1)
           --check             verify each login got exactly min(sent, max) DUNNO answers; exit 1 on FAIL
+          --stores LIST       the in-process server's stores, one set of runs each: embedded, redis (a private
+                              redis-server on loopback, started by this tool), e.g. embedded,redis  (default embedded)
         """;
 
     public IReadOnlyList<int> Connections { get; init; } = [8];
@@ -38,6 +40,9 @@ internal sealed record LoadOptions
     public int Seed { get; init; } = 1;
 
     public bool Check { get; init; }
+
+    /// <summary>The in-process server's stores, measured one after the other in one invocation.</summary>
+    public IReadOnlyList<string> Stores { get; init; } = ["embedded"];
 
     /// <summary>Unmeasured requests before each run: the given number, else a tenth of a run up to 20000.</summary>
     public int WarmupRequests => Warmup >= 0 ? Warmup : Math.Min(Requests / 10, 20_000);
@@ -62,13 +67,14 @@ internal sealed record LoadOptions
                 "--warmup" => options with { Warmup = (int)ParseNumber(name, Value(), 0, int.MaxValue) },
                 "--seed" => options with { Seed = (int)ParseNumber(name, Value(), 0, int.MaxValue) },
                 "--check" => options with { Check = true },
+                "--stores" => options with { Stores = ParseStores(name, Value()) },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
         }
 
-        if (options.Target is not null && options.Log is not null)
+        if (options.Target is not null && (options.Log is not null || options.Stores is not ["embedded"]))
         {
-            throw new ArgumentException("--log configures the in-process server; it cannot be used with --target");
+            throw new ArgumentException("--log and --stores configure the in-process server; they cannot be used with --target");
         }
 
         return options;
@@ -83,6 +89,14 @@ internal sealed record LoadOptions
         }
 
         return list.Count > 0 ? list : throw new ArgumentException($"{name} needs at least one connection count");
+    }
+
+    private static List<string> ParseStores(string name, string text)
+    {
+        var stores = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct().ToList();
+        return stores.Count > 0 && stores.All(s => s is "embedded" or "redis")
+            ? stores
+            : throw new ArgumentException($"{name}: '{text}' is not a list of embedded and redis");
     }
 
     private static long ParseNumber(string name, string text, long min, long max) =>

@@ -25,42 +25,78 @@ internal static class LoadTool
             return exit;
         }
 
-        InProcessFloodgate? server = null;
+        if (options.Target is null)
+        {
+            return await RunInProcessAsync(options);
+        }
+
         try
         {
-            EndPoint endpoint;
-            string loginTag;
-            if (options.Target is null)
-            {
-                server = await InProcessFloodgate.StartAsync(options.Max, options.Log);
-                endpoint = server.Endpoint;
-                loginTag = "";
-            }
-            else
-            {
-                endpoint = await ResolveAsync(options.Target);
-
-                // An external server keeps counters between invocations: logins of this invocation are its own.
-                loginTag = Random.Shared.Next(0x1000000).ToString("x6", CultureInfo.InvariantCulture) + ".";
-            }
-
-            return await RunAllAsync(options, endpoint, server, loginTag);
+            // An external server keeps counters between invocations: logins of this invocation are its own.
+            var loginTag = Random.Shared.Next(0x1000000).ToString("x6", CultureInfo.InvariantCulture) + ".";
+            return (await RunAllAsync(options, await ResolveAsync(options.Target), null, loginTag)).Exit;
         }
         catch (Exception e) when (e is SocketException or IOException or ArgumentException)
         {
-            await Console.Error.WriteLineAsync($"load: {options.Target ?? "the in-process server"}: {e.Message}");
+            await Console.Error.WriteLineAsync($"load: {options.Target}: {e.Message}");
+            return 3;
+        }
+    }
+
+    // One in-process server per store, each measured with the same runs; with several stores, a table side by side.
+    private static async Task<int> RunInProcessAsync(LoadOptions options)
+    {
+        PrivateRedis? redis = null;
+        var exit = 0;
+        var measured = new List<(string Store, List<LoadRunResult> Results)>();
+        try
+        {
+            foreach (var store in options.Stores)
+            {
+                if (store == "redis")
+                {
+                    redis ??= await PrivateRedis.StartAsync();
+                }
+
+                await using var server = await InProcessFloodgate.StartAsync(options.Max, options.Log, store == "redis" ? redis!.Connection : null);
+                WriteLine($"== store: {(store == "redis" ? "redis (a private redis-server on loopback, fail mode closed)" : "embedded (memory)")}");
+                var (code, results) = await RunAllAsync(options, server.Endpoint, server, "");
+                exit = Math.Max(exit, code);
+                measured.Add((store, results));
+                WriteLine("");
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or ArgumentException or Peers.PeerException)
+        {
+            await Console.Error.WriteLineAsync($"load: the in-process server: {e.Message}");
             return 3;
         }
         finally
         {
-            if (server is not null)
+            redis?.Dispose();
+        }
+
+        if (measured.Count > 1)
+        {
+            WriteLine("| store | connections | requests/s | p50 ms | p99 ms | check | ÷ embedded |");
+            WriteLine("|:---|---:|---:|---:|---:|:---|---:|");
+            var embedded = measured.FirstOrDefault(m => m.Store == "embedded").Results;
+            foreach (var (store, results) in measured)
             {
-                await server.DisposeAsync();
+                foreach (var r in results)
+                {
+                    var baseline = embedded?.FirstOrDefault(b => b.Connections == r.Connections);
+                    WriteLine($"| {store} | {r.Connections} | {r.RequestsPerSecond:F0} | {r.LatencyMs(0.50):F3} | {r.LatencyMs(0.99):F3} | "
+                        + $"{(r.Check is null ? "-" : r.Check.StartsWith("PASS", StringComparison.Ordinal) ? "PASS" : "FAIL")} | "
+                        + $"{(baseline is null ? "-" : (r.RequestsPerSecond / baseline.RequestsPerSecond).ToString("F2", CultureInfo.InvariantCulture))} |");
+                }
             }
         }
+
+        return exit;
     }
 
-    private static async Task<int> RunAllAsync(LoadOptions options, EndPoint endpoint, InProcessFloodgate? server, string loginTag)
+    private static async Task<(int Exit, List<LoadRunResult> Results)> RunAllAsync(LoadOptions options, EndPoint endpoint, InProcessFloodgate? server, string loginTag)
     {
         var draw = new ZipfDistribution(options.Users, options.ZipfExponent);
         var top10 = Enumerable.Range(0, Math.Min(10, draw.Count)).Sum(draw.Probability);
@@ -144,7 +180,7 @@ internal static class LoadTool
         WriteLine("");
         WriteLine($"Machine: {Machine()}. Client and {(server is null ? "an external server" : "server in one process")}; "
             + $"{options.Users} users, Zipf s={options.ZipfExponent}; one DATA-state request in flight per connection.");
-        return results.Any(r => r.Check is not null && !r.Check.StartsWith("PASS", StringComparison.Ordinal)) ? 1 : 0;
+        return (results.Any(r => r.Check is not null && !r.Check.StartsWith("PASS", StringComparison.Ordinal)) ? 1 : 0, results);
     }
 
     /// <summary>

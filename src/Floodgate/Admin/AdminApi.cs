@@ -54,32 +54,37 @@ public static class AdminApi
         });
     }
 
-    private static async Task<IResult> Accounts(DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+    private static async Task<IResult> Accounts(DecisionEngine engine, IAccountStore accounts, ICounterView counters,
         Containment containment, TimeProvider time, int? limit) =>
         Results.Ok(await ListAccountsAsync(engine, accounts, counters, containment, time.GetUtcNow(), Math.Clamp(limit ?? 200, 1, 100_000)));
 
     /// <summary>Accounts with state and counters: suspended first, then the busiest (the API's list and the dashboard's).</summary>
-    internal static async Task<List<AccountState>> ListAccountsAsync(DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+    internal static async Task<List<AccountState>> ListAccountsAsync(DecisionEngine engine, IAccountStore accounts, ICounterView counters,
         Containment containment, DateTimeOffset now, int limit)
     {
         var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Scope == Scope.Account).ToDictionary(s => s.Identity.Key);
-        return [.. counters.Keys(Scope.Account).Union(suspended.Keys)
-            .Select(key => AccountView(engine, key, counters.CountsOf(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment))
+        var views = new List<AccountState>();
+        foreach (var key in (await counters.KeysAsync(Scope.Account)).Union(suspended.Keys))
+        {
+            views.Add(AccountView(engine, key, await counters.CountsOfAsync(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment));
+        }
+
+        return [.. views
             .OrderByDescending(v => v.State == "suspended")
             .ThenByDescending(v => v.Utilization)
             .Take(limit)];
     }
 
     /// <summary>One account with state and counters.</summary>
-    internal static async Task<AccountState> FindAccountAsync(string account, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+    internal static async Task<AccountState> FindAccountAsync(string account, DecisionEngine engine, IAccountStore accounts, ICounterView counters,
         Containment containment, DateTimeOffset now)
     {
         var key = account.ToLowerInvariant();
         var suspension = (await accounts.ListSuspensionsAsync()).FirstOrDefault(s => s.Identity == new Identity(Scope.Account, key));
-        return AccountView(engine, key, counters.CountsOf(Scope.Account, key, now), suspension, containment);
+        return AccountView(engine, key, await counters.CountsOfAsync(Scope.Account, key, now), suspension, containment);
     }
 
-    private static async Task<IResult> Account(string account, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
+    private static async Task<IResult> Account(string account, DecisionEngine engine, IAccountStore accounts, ICounterView counters,
         Containment containment, TimeProvider time) =>
         Results.Ok(await FindAccountAsync(account, engine, accounts, counters, containment, time.GetUtcNow()));
 

@@ -18,7 +18,8 @@ public sealed partial class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin"];
+    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis"];
+    private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
 
@@ -250,6 +251,8 @@ public sealed partial class ConfigLoader
         var (relayEndpoints, relay) = ReadRelay(root);
         var alerts = ReadAlerts(root);
         var adminOptions = ReadAdmin(root);
+        var store = Enum(root, "store", "store", ["embedded", "redis"], v => v == "redis" ? StoreKind.Redis : StoreKind.Embedded, StoreKind.Embedded);
+        var redis = ReadRedis(root, store);
         var decisions = "stdout";
         if (Section(root, "log") is { } log)
         {
@@ -277,6 +280,8 @@ public sealed partial class ConfigLoader
             RelayEndpoints = relayEndpoints,
             Relay = relay,
             SnapshotInterval = snapshotInterval,
+            Store = store,
+            Redis = redis,
         };
     }
 
@@ -662,6 +667,70 @@ public sealed partial class ConfigLoader
         }
 
         return alerts;
+    }
+
+    private RedisOptions ReadRedis(YamlMappingNode root, StoreKind store)
+    {
+        var redis = new RedisOptions();
+        if (Section(root, "redis") is not { } section)
+        {
+            if (store == StoreKind.Redis)
+            {
+                Error(root, "redis", "is missing: store: redis needs a redis: section with at least connection: \"host:port,password=...\"");
+            }
+
+            return redis;
+        }
+
+        CheckKeys(section, "redis.", RedisKeys);
+        if (Scalar(section, "connection", "redis.connection", required: store == StoreKind.Redis) is { } connection)
+        {
+            try
+            {
+                var parsed = StackExchange.Redis.ConfigurationOptions.Parse(connection.Value!);
+                if (parsed.EndPoints.Count == 0)
+                {
+                    Error(connection, "redis.connection", "names no server: write host:port, for example \"127.0.0.1:6379,password=...\"");
+                }
+
+                redis = redis with { Connection = connection.Value! };
+            }
+            catch (ArgumentException e)
+            {
+                // The message names the offending option, never its value: the string may hold the password.
+                Error(connection, "redis.connection", $"is not a valid connection string ({e.Message.Split('\n')[0]})");
+            }
+        }
+
+        if (Scalar(section, "key_prefix", "redis.key_prefix") is { } prefix)
+        {
+            redis = redis with { KeyPrefix = prefix.Value! };
+        }
+
+        if (Scalar(section, "timeout", "redis.timeout") is { } timeout)
+        {
+            if (Milliseconds(timeout.Value!) is { } ms && ms >= 10 && ms <= 60_000)
+            {
+                redis = redis with { Timeout = TimeSpan.FromMilliseconds(ms) };
+            }
+            else
+            {
+                Error(timeout, "redis.timeout", $"'{timeout.Value}' is not a duration from 10ms to 60s (100ms, 250ms, 1s)");
+            }
+        }
+
+        var failMode = Enum(section, "fail_mode", "redis.fail_mode", ["open", "closed"], v => v == "closed" ? FailMode.Closed : FailMode.Open, FailMode.Open);
+        return redis with { FailMode = failMode };
+    }
+
+    private static long? Milliseconds(string text)
+    {
+        if (text.EndsWith("ms", StringComparison.Ordinal))
+        {
+            return long.TryParse(text.AsSpan(0, text.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : null;
+        }
+
+        return Durations.TryParse(text, out var duration) ? (long)duration.TotalMilliseconds : null;
     }
 
     private PolicyOptions ReadPolicy(YamlMappingNode root)

@@ -43,6 +43,12 @@ public sealed record FloodgateOptions
     /// <summary>Where decision lines go: "stdout", "none" or a file path.</summary>
     public string DecisionLog { get; init; } = "stdout";
 
+    /// <summary>Embedded (memory and SQLite) or Redis (shared by a cluster of nodes).</summary>
+    public StoreKind Store { get; init; } = StoreKind.Embedded;
+
+    /// <summary>The shared Redis, when <see cref="Store"/> is <see cref="StoreKind.Redis"/>.</summary>
+    public RedisOptions Redis { get; init; } = new();
+
     /// <summary>Where the configuration came from, for log lines.</summary>
     public string Source { get; init; } = "embedded default";
 }

@@ -52,16 +52,26 @@ public static class FloodgateHost
         var snapshots = new SqliteCounterSnapshots(database);
         var counters = new MemoryCounterStore(options.Rules);
         var restored = counters.Import(snapshots.Load());
-        var accounts = new SqliteAccountStore(database);
-        var incidents = new SqliteIncidentStore(database);
-        var exemptions = new SqliteExemptions(database);
-        var engine = new DecisionEngine(options.Rules, counterStore ?? counters, accounts);
+        var shared = options.Store == StoreKind.Redis ? SharedStores.OpenAsync(options.Redis, counters).GetAwaiter().GetResult() : null;
+        IAccountStore accounts = shared?.Accounts ?? (IAccountStore)new SqliteAccountStore(database);
+        var sqliteIncidents = shared is null ? new SqliteIncidentStore(database) : null;
+        IIncidentStore incidents = shared?.Incidents ?? (IIncidentStore)sqliteIncidents!;
+        IAuditLog audit = shared?.Incidents ?? (IAuditLog)sqliteIncidents!;
+        IExemptionStore exemptions = shared?.Exemptions ?? (IExemptionStore)new SqliteExemptions(database);
+        var engine = new DecisionEngine(options.Rules, counterStore ?? shared?.Counters ?? (ICounterStore)counters, accounts);
+        if (shared is not null)
+        {
+            builder.Services.AddSingleton(shared.Redis);
+            builder.Services.AddSingleton(shared.Counters);
+        }
+
         var decisionLog = DecisionLog.Open(options.DecisionLog);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(snapshots);
         builder.Services.AddSingleton(counters);
+        builder.Services.AddSingleton<ICounterView>(shared?.Counters ?? (ICounterView)counters);
         builder.Services.AddSingleton<IAccountStore>(accounts);
         builder.Services.AddSingleton(AdminToken.LoadOrCreate(options.DataDirectory));
         builder.Services.AddSingleton(AdminPassword.LoadOrCreate(options.DataDirectory));
@@ -81,7 +91,7 @@ public static class FloodgateHost
             json.SerializerOptions.DictionaryKeyPolicy = null;
         });
         builder.Services.AddSingleton<IIncidentStore>(incidents);
-        builder.Services.AddSingleton<IAuditLog>(incidents);
+        builder.Services.AddSingleton(audit);
         builder.Services.AddSingleton(exemptions);
         builder.Services.AddSingleton(options.Release);
         builder.Services.AddSingleton<IIncidentAlerts, LoggedIncidentAlerts>();
@@ -136,11 +146,19 @@ public static class FloodgateHost
 
         var app = builder.Build();
         var containment = app.Services.GetRequiredService<Containment>();
-        containment.LoadAsync().GetAwaiter().GetResult();
         var spooled = RecoverSpool(app.Services);
         app.Services.GetRequiredService<OutboundQueue>().RecipientsRefused += (message, refused) =>
             containment.ObserveRefusedRecipients(message.CountedAs, refused.Count);
         var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
+        if (shared is not null)
+        {
+            shared.Attach(containment, app.Services.GetRequiredService<ILogger<RedisStore>>(), dispatcher);
+        }
+        else
+        {
+            containment.LoadAsync().GetAwaiter().GetResult();
+        }
+
         dispatcher.Delivered += d =>
         {
             if (d.IncidentId is { } id)
@@ -185,6 +203,7 @@ public static class FloodgateHost
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            shared?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             database.Dispose();
         });
         return app;

@@ -23,7 +23,8 @@ public sealed partial class Containment
     private readonly IIncidentAlerts[] _alerts;
     private readonly MemoryCounterStore _counters;
     private readonly SqliteCounterSnapshots _snapshots;
-    private readonly SqliteExemptions _exemptionStore;
+    private readonly IExemptionStore _exemptionStore;
+    private readonly RedisCounterStore? _sharedCounters;
     private readonly DecisionEngine _engine;
     private readonly ReleaseOptions _options;
     private readonly TimeProvider _time;
@@ -33,10 +34,12 @@ public sealed partial class Containment
     private readonly ConcurrentDictionary<Incident, byte> _dirty = new(ReferenceEqualityComparer.Instance);
 
     public Containment(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IEnumerable<IIncidentAlerts> alerts,
-        MemoryCounterStore counters, SqliteCounterSnapshots snapshots, SqliteExemptions exemptions, DecisionEngine engine,
-        ReleaseOptions options, TimeProvider time, ILogger<Containment> logger, IEnumerable<IHeldMail>? heldMail = null)
+        MemoryCounterStore counters, SqliteCounterSnapshots snapshots, IExemptionStore exemptions, DecisionEngine engine,
+        ReleaseOptions options, TimeProvider time, ILogger<Containment> logger, IEnumerable<IHeldMail>? heldMail = null,
+        RedisCounterStore? sharedCounters = null)
     {
         _heldMail = [.. heldMail ?? []];
+        _sharedCounters = sharedCounters;
         _accounts = accounts;
         _incidents = incidents;
         _audit = audit;
@@ -58,19 +61,60 @@ public sealed partial class Containment
     /// <summary>Reads open incidents and exemptions in force back from the store (at start).</summary>
     public async Task LoadAsync()
     {
-        foreach (var incident in await _incidents.ListAsync(openOnly: true, int.MaxValue))
+        await SyncIncidentsAsync();
+        SyncExemptions();
+    }
+
+    /// <summary>
+    /// Takes in the store's open incidents and drops those it has closed: in a cluster, another node may have opened
+    /// or closed them. An incident this node keeps evidence in stays the same object.
+    /// </summary>
+    public async Task SyncIncidentsAsync()
+    {
+        var stored = (await _incidents.ListAsync(openOnly: true, int.MaxValue)).ToDictionary(i => i.Identity);
+        foreach (var (identity, incident) in stored)
         {
-            _open[incident.Identity] = incident;
+            // A provisional incident (Id 0: evidence seen before the suspending node stored its incident) gives way
+            // to the stored one; the same incident already held here keeps its newer evidence.
+            if (!_open.TryGetValue(identity, out var live) || live.Id != incident.Id)
+            {
+                _open[identity] = incident;
+            }
         }
 
-        foreach (var exemption in _exemptionStore.Load(_time.GetUtcNow()))
+        foreach (var (identity, live) in _open)
+        {
+            if (live.Id != 0 && (!stored.TryGetValue(identity, out var incident) || incident.Id != live.Id))
+            {
+                _open.TryRemove(new KeyValuePair<Identity, Incident>(identity, live));
+                _dirty.TryRemove(live, out _);
+            }
+        }
+    }
+
+    /// <summary>Makes the engine's exemptions and overrides those of the store (another node may have changed them).</summary>
+    public void SyncExemptions()
+    {
+        var exemptions = _exemptionStore.Load(_time.GetUtcNow());
+        foreach (var exemption in exemptions)
         {
             _engine.Exemptions.Set(exemption);
         }
 
-        foreach (var (key, rule, max) in _exemptionStore.LoadOverrides())
+        foreach (var gone in _engine.Exemptions.All.Where(e => !exemptions.Any(x => x.Key == e.Key)))
+        {
+            _engine.Exemptions.Remove(gone.Key);
+        }
+
+        var overrides = _exemptionStore.LoadOverrides();
+        foreach (var (key, rule, max) in overrides)
         {
             _engine.Overrides.Set(key, rule, max);
+        }
+
+        foreach (var (key, rule, _) in _engine.Overrides.All.Where(o => !overrides.Any(x => x.Key == o.Key && x.Rule == o.Rule)))
+        {
+            _engine.Overrides.Remove(key, rule);
         }
     }
 
@@ -169,7 +213,8 @@ public sealed partial class Containment
     {
         var now = _time.GetUtcNow();
         var suspension = new Suspension(identity, now, null, reason, by);
-        if (!await _accounts.SuspendAsync(suspension) && _open.TryGetValue(identity, out var existing))
+        if (!await _accounts.SuspendAsync(suspension)
+            && (_open.TryGetValue(identity, out var existing) || (existing = await StoredOpenIncidentAsync(identity)) is not null))
         {
             return existing;
         }
@@ -187,6 +232,14 @@ public sealed partial class Containment
         var now = _time.GetUtcNow();
         var wasSuspended = await _accounts.ReleaseAsync(identity);
         _open.TryRemove(identity, out var incident);
+        if (!wasSuspended && by == "floodgate")
+        {
+            // In a cluster every node's keeper finds the suspension time up; the node that lifted it closes the incident.
+            return new ReleaseOutcome(false, null, 0, null);
+        }
+
+        // In a cluster the incident may have been opened on another node after this one last looked.
+        incident ??= await StoredOpenIncidentAsync(identity);
         var queueIds = incident is null ? [] : QueueIdsOf(incident);
         string? problem = null;
         if (mode != ReleaseMode.Keep && queueIds.Count > 0)
@@ -211,6 +264,10 @@ public sealed partial class Containment
         {
             _counters.Reset(identity.Scope, identity.Key);
             _snapshots.Delete(identity.Scope, identity.Key);
+            if (_sharedCounters is not null)
+            {
+                await _sharedCounters.ResetAsync(_engine.Rules, identity);
+            }
         }
 
         var resolution = mode switch
@@ -327,6 +384,9 @@ public sealed partial class Containment
 
         return removed;
     }
+
+    private async Task<Incident?> StoredOpenIncidentAsync(Identity identity) =>
+        (await _incidents.ListAsync(openOnly: true, int.MaxValue)).FirstOrDefault(i => i.Identity == identity);
 
     private static void Tally(Dictionary<string, long> counts, string? key)
     {

@@ -165,6 +165,12 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
         {
             decision = await _engine.DecideAsync(submission, stage, session.Counts);
         }
+        catch (StoreUnavailableException)
+        {
+            // The shared store is away and the deployment fails closed; the store logs the outage once, not per request.
+            output.Write(PolicyAttributes.FailClosedAnswer);
+            return;
+        }
         catch (Exception e)
         {
             LogDecisionFailed(e, _endpoint, request.SaslUsername ?? request.Sender ?? "-");

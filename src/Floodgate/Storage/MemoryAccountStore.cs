@@ -19,6 +19,14 @@ public sealed class MemoryAccountStore : IAccountStore
         for (var scope = Scope.Account; scope <= Scope.ClientIp; scope++)
         {
             var key = keys[scope];
+
+            // The engine derives the sender's domain only when a rule counts by it; a suspended domain (an admin's
+            // or another node's) holds all the same.
+            if (scope == Scope.SenderDomain && key is null && keys.Sender is { } sender && sender.LastIndexOf('@') is var at && at >= 0 && at < sender.Length - 1)
+            {
+                key = sender[(at + 1)..];
+            }
+
             if (key is not null && _suspensions.TryGetValue(new Identity(scope, key), out var s))
             {
                 return ValueTask.FromResult<Suspension?>(s);

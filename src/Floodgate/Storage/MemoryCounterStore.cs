@@ -7,7 +7,7 @@ namespace Floodgate.Storage;
 /// Window counters in process memory: one entry per active identity and scope, holding one
 /// <see cref="SlidingWindow"/> per rule of that scope; idle entries are reclaimed by <see cref="Sweep"/>.
 /// </summary>
-public sealed class MemoryCounterStore : ICounterStore
+public sealed class MemoryCounterStore : ICounterStore, ICounterView
 {
     private readonly RuleSet _rules;
     private readonly ConcurrentDictionary<string, Entry>[] _entries;
@@ -24,6 +24,9 @@ public sealed class MemoryCounterStore : ICounterStore
             _lookups[i] = _entries[i].GetAlternateLookup<ReadOnlySpan<char>>();
         }
     }
+
+    /// <summary>The rules whose windows this store keeps.</summary>
+    public RuleSet Rules => _rules;
 
     /// <summary>Identities with live counters, over all scopes.</summary>
     public int TrackedIdentities => _entries.Sum(e => e.Count);
@@ -167,6 +170,10 @@ public sealed class MemoryCounterStore : ICounterStore
 
     /// <summary>The identities of a scope with live counters.</summary>
     public IReadOnlyList<string> Keys(Scope scope) => [.. _entries[(int)scope].Keys];
+
+    public Task<IReadOnlyList<string>> KeysAsync(Scope scope) => Task.FromResult(Keys(scope));
+
+    public Task<long[]> CountsOfAsync(Scope scope, string key, DateTimeOffset now) => Task.FromResult(CountsOf(scope, key, now));
 
     /// <summary>The windows counted into since the last export, for a snapshot; marks them saved.</summary>
     public List<CounterSnapshot> ExportChanged()

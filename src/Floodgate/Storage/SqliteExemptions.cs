@@ -7,7 +7,7 @@ namespace Floodgate.Storage;
 /// Time-limited exemptions and API-set overrides in SQLite, loaded into the engine's <see cref="ExemptionTable"/> and
 /// <see cref="OverrideTable"/> at start.
 /// </summary>
-public sealed class SqliteExemptions(FloodgateDatabase database)
+public sealed class SqliteExemptions(FloodgateDatabase database) : IExemptionStore
 {
     public void Save(Exemption exemption) => database.Run(c =>
     {

@@ -82,9 +82,29 @@ public class ConfigLoaderTests
     [InlineData("limits:\n  - { name: a, scope: account\n", "floodgate.yml:3:1: not valid YAML")]
     [InlineData("- just\n- a list\n", "the top level must be a mapping")]
     [InlineData("", "floodgate.yml: the file is empty")]
+    [InlineData("store: cluster\n", "floodgate.yml:1:8: store: 'cluster' is not one of: embedded, redis")]
+    [InlineData("store: redis\n", "floodgate.yml:1:1: redis: is missing: store: redis needs a redis: section")]
+    [InlineData("store: redis\nredis: { key_prefix: \"f:\" }\n", "floodgate.yml:2:8: redis.connection: is missing")]
+    [InlineData("redis: { conection: \"h:1\" }\n", "floodgate.yml:1:10: redis.conection: is not a known key; did you mean 'connection'?")]
+    [InlineData("redis: { timeout: 5 }\n", "floodgate.yml:1:19: redis.timeout: '5' is not a duration from 10ms to 60s")]
+    [InlineData("redis: { fail_mode: sometimes }\n", "redis.fail_mode: 'sometimes' is not one of: open, closed")]
     public void Mistake_IsReportedWithItsKeyAndLine(string yaml, string expected)
     {
         Assert.Contains(expected, ErrorOf(yaml), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RedisStore_IsReadCompletely_PasswordFromTheEnvironment_NeverInAnError()
+    {
+        var options = ConfigLoader.Parse("store: redis\nredis:\n  connection: \"127.0.0.1:6379\"\n  key_prefix: \"mail1:\"\n  timeout: 100ms\n  fail_mode: closed\n",
+            "floodgate.yml", new Dictionary<string, string> { ["FLOODGATE_REDIS__CONNECTION"] = "10.0.0.5:6380,password=s3cret,ssl=true" });
+        Assert.Equal(StoreKind.Redis, options.Store);
+        Assert.Equal(new RedisOptions { Connection = "10.0.0.5:6380,password=s3cret,ssl=true", KeyPrefix = "mail1:", Timeout = TimeSpan.FromMilliseconds(100), FailMode = FailMode.Closed }, options.Redis);
+        Assert.Equal(StoreKind.Embedded, ConfigLoader.Parse("limits: []\n", "floodgate.yml").Store);
+
+        var message = ErrorOf("store: redis\nredis: { connection: \"127.0.0.1:6379,password=s3cret,nosuchoption=1\" }\n");
+        Assert.Contains("floodgate.yml:2:22: redis.connection: is not a valid connection string", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", message, StringComparison.Ordinal);
     }
 
     [Fact]

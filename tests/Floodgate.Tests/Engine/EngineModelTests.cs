@@ -1,7 +1,6 @@
 using CsCheck;
 using Floodgate.Engine;
 using Floodgate.Storage;
-using Floodgate.Tests.Support;
 
 namespace Floodgate.Tests.Engine;
 
@@ -9,9 +8,9 @@ namespace Floodgate.Tests.Engine;
 /// The engine against the exact sliding-log model, with random rules, traffic and clock advances. The README's
 /// stated bound: a limit is never exceeded in any window-long interval (the engine refuses whenever the exact model
 /// does), and the engine accepts whenever the exact model would accept with a window one slot (W/31) longer
-/// (exactly: 32 slots of ceil(W/31)).
+/// (exactly: 32 slots of ceil(W/31)). Each counter store runs the same tests through a subclass.
 /// </summary>
-public class EngineModelTests
+public abstract class EngineModelTests
 {
     private static readonly TimeSpan[] Windows = [TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromHours(1)];
     private static readonly LimitAction[] Actions = [LimitAction.Defer, LimitAction.Hold, LimitAction.Reject];
@@ -28,14 +27,20 @@ public class EngineModelTests
         Gen.Select(Gen.Int[0, 7], Gen.Int[0, 2], Gen.Int[1, 6], Gen.Frequency((6, Gen.Long[0, 2_000]), (3, Gen.Long[0, 30_000]), (1, Gen.Long[0, 4_000_000])))
             .Array[1, 300];
 
+    /// <summary>A fresh, empty counter store for one sample's rules.</summary>
+    protected abstract Task<ICounterStore> NewStoreAsync(RuleSet rules);
+
+    /// <summary>Samples per test: a store that pays a network round trip per decision runs fewer.</summary>
+    protected virtual int Samples(int inMemory) => inMemory;
+
     [Fact]
-    public void Engine_MatchesTheExactModelWithinOneSlot()
+    public async Task Engine_MatchesTheExactModelWithinOneSlot()
     {
-        Gen.Select(GenRules, GenTraffic).Sample(sample =>
+        await Gen.Select(GenRules, GenTraffic).SampleAsync(async sample =>
         {
             var (rules, traffic) = sample;
             var ruleSet = new RuleSet(rules);
-            var engine = new DecisionEngine(ruleSet, new MemoryCounterStore(ruleSet), new MemoryAccountStore());
+            var engine = new DecisionEngine(ruleSet, await NewStoreAsync(ruleSet), new MemoryAccountStore());
             var model = new SlidingLog();
             var now = new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero).AddTicks(Random.Shared.NextInt64(TimeSpan.TicksPerHour));
             var counts = new long[rules.Length];
@@ -63,7 +68,7 @@ public class EngineModelTests
                     }
                 }
 
-                var decision = engine.DecideNow(submission, DecisionStage.Count, counts);
+                var decision = await engine.DecideAsync(submission, DecisionStage.Count, counts);
 
                 if (decision.Verdict < mustRefuse || decision.Verdict > mayRefuse)
                 {
@@ -88,26 +93,26 @@ public class EngineModelTests
                     }
                 }
             }
-        }, iter: 400);
+        }, iter: Samples(400));
     }
 
     [Fact]
-    public void Engine_NeverLetsMoreThanMaxThroughInAnyWindow()
+    public async Task Engine_NeverLetsMoreThanMaxThroughInAnyWindow()
     {
         // The safety half on its own, checked over the whole history: any window-long interval, not only those
         // ending at a decision.
-        Gen.Select(Gen.Int[1, 30], Gen.Int[0, 3], GenTraffic).Sample(sample =>
+        await Gen.Select(Gen.Int[1, 30], Gen.Int[0, 3], GenTraffic).SampleAsync(async sample =>
         {
             var (max, w, traffic) = sample;
             var rule = new LimitRule("only", Scope.Account, LimitUnit.Recipients, max, Windows[w], LimitAction.Defer);
             var ruleSet = new RuleSet([rule]);
-            var engine = new DecisionEngine(ruleSet, new MemoryCounterStore(ruleSet), new MemoryAccountStore());
+            var engine = new DecisionEngine(ruleSet, await NewStoreAsync(ruleSet), new MemoryAccountStore());
             var now = DateTimeOffset.UnixEpoch.AddDays(20_000);
             var accepted = new List<(long Ticks, int Units)>();
             foreach (var step in traffic)
             {
                 now = now.AddMilliseconds(step.AdvanceMs);
-                var d = engine.DecideNow(new Submission("u@example.com", "u@example.com", step.Recipients, 0, null, now), DecisionStage.Count);
+                var d = await engine.DecideAsync(new Submission("u@example.com", "u@example.com", step.Recipients, 0, null, now), DecisionStage.Count);
                 if (d.Verdict == Verdict.Accept)
                 {
                     accepted.Add((now.UtcTicks, step.Recipients));
@@ -122,7 +127,7 @@ public class EngineModelTests
                     throw new InvalidOperationException($"{inWindow} recipients within {rule.Window} from {start}, limit {max}");
                 }
             }
-        }, iter: 300);
+        }, iter: Samples(300));
     }
 
     // The longest interval the engine's count can cover: the 31 full slots of the window plus the current one.
