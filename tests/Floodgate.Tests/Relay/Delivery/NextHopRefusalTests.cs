@@ -93,8 +93,29 @@ public sealed class NextHopRefusalTests
         Assert.Empty(rig.SpoolFiles);
     }
 
-    private static List<MimeMessage> SinkMessages(PostfixInstance postfix) =>
-        [.. Directory.EnumerateFiles(postfix.SinkDirectory).Order(StringComparer.Ordinal).Select(f => MimeMessage.Load(f))];
+    // Postfix hands mail to its smtp-sink on its own time and the sink writes a dump while the message arrives: a file
+    // written in the last half second may be incomplete and is left for the next look.
+    private static List<MimeMessage> SinkMessages(PostfixInstance postfix)
+    {
+        var messages = new List<MimeMessage>();
+        foreach (var file in Directory.EnumerateFiles(postfix.SinkDirectory).Order(StringComparer.Ordinal))
+        {
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(file) < TimeSpan.FromMilliseconds(500))
+            {
+                continue;
+            }
+
+            try
+            {
+                messages.Add(MimeMessage.Load(file));
+            }
+            catch (FormatException)
+            {
+            }
+        }
+
+        return messages;
+    }
 
     // Postfix adds ORCPT=... after the address.
     private static List<string> Recipients(MimeMessage message) =>
