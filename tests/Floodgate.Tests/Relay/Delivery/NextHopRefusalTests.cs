@@ -60,6 +60,7 @@ public sealed class NextHopRefusalTests
         await Eventually.TrueAsync(() => rig.Queue.Depth == 0 && rig.Refused.Count == 1, "the bounce refused and the next message delivered");
         await postfix.SettleAsync(TimeSpan.FromSeconds(10));
 
+        await Eventually.TrueAsync(() => SinkMessages(postfix).Count > 0, "the next message at the sink");
         Assert.Equal(["after@floodgate.test"], SinkMessages(postfix).Select(m => m.MessageId));
         Assert.Contains(rig.Logs.Lines, l => l.Contains("no delivery report for refused@floodgate.test", StringComparison.Ordinal));
         Assert.Empty(rig.SpoolFiles);
