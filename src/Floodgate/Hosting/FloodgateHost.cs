@@ -222,7 +222,7 @@ public static class FloodgateHost
         services.AddSingleton<IHeldMail>(s => s.GetRequiredService<RelayQuarantine>());
         services.AddHostedService<QuarantineKeeper>();
         services.AddSingleton<RelayIntake>();
-        services.AddSingleton(new RelayPassword(options.Relay.Users));
+        services.AddSingleton(new RelayPassword(options.Relay.Users, clock));
         services.AddSingleton(_ => new RelayTls(RelayCertificate.Load(options.Relay, options.DataDirectory, clock)));
         services.AddSingleton<RelayListeners>();
     }

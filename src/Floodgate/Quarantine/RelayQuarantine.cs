@@ -14,6 +14,7 @@ namespace Floodgate.Quarantine;
 public sealed partial class RelayQuarantine : IHeldMail
 {
     private readonly ConcurrentDictionary<string, SpooledMessage> _held = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (ReleaseMode Mode, DateTimeOffset At)> _releases = new(StringComparer.Ordinal);
     private readonly MessageSpool _spool;
     private readonly IOutboundDelivery _outbound;
     private readonly IAuditLog _audit;
@@ -38,8 +39,21 @@ public sealed partial class RelayQuarantine : IHeldMail
     /// <summary>Bytes held now.</summary>
     public long Bytes => _held.Values.Sum(m => m.Size);
 
-    /// <summary>Takes a message already durable in the spool in state <see cref="SpoolState.Held"/>.</summary>
+    /// <summary>Takes a message already durable in the spool in state <see cref="SpoolState.Held"/> (at start, from the spool).</summary>
     public void Add(SpooledMessage message) => _held[message.Id] = message;
+
+    /// <summary>
+    /// Takes a message the relay has just held. If its identity was released while the message was being written,
+    /// the release applies to it too (otherwise it would stay behind, held for an account that is free again).
+    /// </summary>
+    public async Task AddAsync(SpooledMessage message)
+    {
+        _held[message.Id] = message;
+        if (message.HeldFor is { } identity && _releases.TryGetValue(identity, out var release) && release.At >= (message.HeldAt ?? message.ReceivedAt))
+        {
+            await ActOnAsync([message], release.Mode);
+        }
+    }
 
     /// <summary>Held messages, oldest first; with <paramref name="account"/>, only those held for or counted against it.</summary>
     public IReadOnlyList<SpooledMessage> List(string? account = null) =>
@@ -80,7 +94,7 @@ public sealed partial class RelayQuarantine : IHeldMail
             return false;
         }
 
-        await Forward(message);
+        await Restoring(message, Forward(message));
         await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "quarantine release", message.HeldFor ?? message.CountedAs ?? message.Sender, $"message {id}"));
         return true;
     }
@@ -93,7 +107,7 @@ public sealed partial class RelayQuarantine : IHeldMail
             return false;
         }
 
-        await _spool.DeleteAsync(id);
+        await Restoring(message, _spool.DeleteAsync(id));
         await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "quarantine purge", message.HeldFor ?? message.CountedAs ?? message.Sender, $"message {id}"));
         return true;
     }
@@ -112,8 +126,26 @@ public sealed partial class RelayQuarantine : IHeldMail
     }
 
     /// <inheritdoc/>
-    public Task<int> ReleaseAsync(Identity identity, ReleaseMode mode, string by) =>
-        mode == ReleaseMode.Keep ? Task.FromResult(0) : ActOnAsync([.. _held.Values.Where(m => m.HeldFor == identity.ToString())], mode);
+    public Task<int> ReleaseAsync(Identity identity, ReleaseMode mode, string by)
+    {
+        if (mode == ReleaseMode.Keep)
+        {
+            return Task.FromResult(0);
+        }
+
+        // Remembered (for a minute) before the scan, so a message being held at this very moment is caught by AddAsync.
+        var now = _time.GetUtcNow();
+        foreach (var (key, old) in _releases)
+        {
+            if (now - old.At > TimeSpan.FromMinutes(1))
+            {
+                _releases.TryRemove(key, out _);
+            }
+        }
+
+        _releases[identity.ToString()] = (mode, now);
+        return ActOnAsync([.. _held.Values.Where(m => m.HeldFor == identity.ToString())], mode);
+    }
 
     /// <summary>Purges held mail older than the retention; returns how many.</summary>
     public async Task<int> ExpireAsync()
@@ -141,19 +173,26 @@ public sealed partial class RelayQuarantine : IHeldMail
                 continue;
             }
 
-            if (mode == ReleaseMode.Purge)
-            {
-                await _spool.DeleteAsync(current.Id);
-            }
-            else
-            {
-                await Forward(current);
-            }
+            await Restoring(current, mode == ReleaseMode.Purge ? _spool.DeleteAsync(current.Id) : Forward(current));
 
             count++;
         }
 
         return count;
+    }
+
+    // A release or purge that fails on disk leaves the message held, and listed as such.
+    private async Task Restoring(SpooledMessage message, Task action)
+    {
+        try
+        {
+            await action;
+        }
+        catch
+        {
+            _held[message.Id] = message;
+            throw;
+        }
     }
 
     private async Task Forward(SpooledMessage message)

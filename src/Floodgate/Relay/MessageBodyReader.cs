@@ -29,6 +29,9 @@ public sealed class MessageBodyReader
     /// <summary>True once the content went past the size limit.</summary>
     public bool TooLarge => Length > _limit;
 
+    /// <summary>True when writing the content failed (a full disk): the rest is read and discarded, and nothing is kept.</summary>
+    public bool WriteFailed { get; private set; }
+
     /// <summary>
     /// Consumes body bytes from <paramref name="buffer"/>, writing content to <paramref name="output"/>; true when the
     /// terminating "." line was read (<paramref name="buffer"/> then starts after it).
@@ -130,9 +133,9 @@ public sealed class MessageBodyReader
 
     private void Emit(byte b, Stream output)
     {
-        if (++Length <= _limit)
+        if (++Length <= _limit && !WriteFailed)
         {
-            output.WriteByte(b);
+            Write(output, [b]);
         }
     }
 
@@ -140,9 +143,22 @@ public sealed class MessageBodyReader
     {
         var room = _limit - Length;
         Length += bytes.Length;
-        if (room > 0)
+        if (room > 0 && !WriteFailed)
         {
-            output.Write(bytes[..(int)Math.Min(room, bytes.Length)]);
+            Write(output, bytes[..(int)Math.Min(room, bytes.Length)]);
+        }
+    }
+
+    // The client is still sending: keep reading to the final dot so it gets an answer, not a dropped connection.
+    private void Write(Stream output, ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            output.Write(bytes);
+        }
+        catch (IOException)
+        {
+            WriteFailed = true;
         }
     }
 }

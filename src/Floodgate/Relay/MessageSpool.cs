@@ -155,8 +155,10 @@ public sealed partial class MessageSpool : IDisposable
             }
             catch (Exception e) when (e is JsonException or NotSupportedException or IOException)
             {
+                // Its content stays beside it: the message was acknowledged, and an admin can still recover it by hand.
                 File.Move(path, path + ".unreadable", overwrite: true);
-                unreadable.Add($"{id}: {e.Message}");
+                envelopes.Add(id);
+                unreadable.Add($"{id}: {e.Message}; its content {id}{ContentSuffix} is kept");
             }
         }
 

@@ -146,7 +146,7 @@ public sealed partial class RelayIntake
 
         if (message.State == SpoolState.Held)
         {
-            _quarantine.Add(message);
+            await _quarantine.AddAsync(message);
         }
         else
         {

@@ -19,7 +19,48 @@ public sealed class RelayPassword
     private readonly ConcurrentDictionary<string, byte[]> _verified = new(StringComparer.Ordinal);
     private readonly byte[] _cacheKey = RandomNumberGenerator.GetBytes(32);
 
-    public RelayPassword(IEnumerable<RelayUser> users) => _users = users.ToDictionary(u => u.Name, StringComparer.Ordinal);
+    /// <summary>Failed logins one client address may make per <see cref="FailureWindow"/> before it is refused without a check.</summary>
+    public const int MaxFailures = 10;
+
+    public static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(5);
+
+    private readonly ConcurrentDictionary<System.Net.IPAddress, (int Count, DateTimeOffset Since)> _failures = new();
+    private readonly TimeProvider _time;
+
+    public RelayPassword(IEnumerable<RelayUser> users, TimeProvider? time = null)
+    {
+        _users = users.ToDictionary(u => u.Name, StringComparer.Ordinal);
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>True while <paramref name="client"/> has used up its failed logins for the current window.</summary>
+    public bool IsThrottled(System.Net.IPAddress client) =>
+        _failures.TryGetValue(client, out var f) && f.Count >= MaxFailures && _time.GetUtcNow() - f.Since < FailureWindow;
+
+    /// <summary>Checks a login from <paramref name="client"/>, counting a failure against the address.</summary>
+    public bool Verify(string user, string password, System.Net.IPAddress client)
+    {
+        if (Verify(user, password))
+        {
+            return true;
+        }
+
+        var now = _time.GetUtcNow();
+        _failures.AddOrUpdate(client, (1, now), (_, f) => now - f.Since >= FailureWindow ? (1, now) : (f.Count + 1, f.Since));
+        if (_failures.Count > 100_000)
+        {
+            // Bounded memory under a spread-out attack: forget windows that are over.
+            foreach (var (address, f) in _failures)
+            {
+                if (now - f.Since >= FailureWindow)
+                {
+                    _failures.TryRemove(address, out _);
+                }
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>True when relay logins are configured (AUTH is offered after STARTTLS).</summary>
     public bool Any => _users.Count > 0;

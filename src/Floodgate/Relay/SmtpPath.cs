@@ -9,7 +9,7 @@ public static class SmtpPath
     /// <summary>The longest address accepted (RFC 5321's path limit is 256 octets).</summary>
     public const int MaxAddressLength = 256;
 
-    /// <summary>Reads "FROM:&lt;addr&gt; PARAMS" (or "TO:..."); false with a reason when it is malformed.</summary>
+    /// <summary>Reads "FROM:&lt;addr&gt; PARAMS" (or "TO:..."); false with a reason when it is malformed. A bare "postmaster" is an address (RFC 5321 4.5.1).</summary>
     public static bool TryParse(string argument, string keyword, out string address, out IReadOnlyList<KeyValuePair<string, string?>> parameters,
         out string? error)
     {
@@ -44,7 +44,8 @@ public static class SmtpPath
         }
 
         if (path.Length > MaxAddressLength || path.Any(c => c is ' ' or '<' or '>' or '\t' || char.IsControl(c))
-            || (path.Length > 0 && (path.IndexOf('@', StringComparison.Ordinal) is var at && (at <= 0 || at == path.Length - 1))))
+            || (path.Length > 0 && !path.Equals("postmaster", StringComparison.OrdinalIgnoreCase)
+                && (path.IndexOf('@', StringComparison.Ordinal) is var at && (at <= 0 || at == path.Length - 1))))
         {
             error = $"Bad address syntax: <{Shorten(path)}>";
             return false;

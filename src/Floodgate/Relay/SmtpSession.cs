@@ -20,7 +20,19 @@ internal sealed class SmtpSession
         Close,
         StartTls,
         Data,
+
+        /// <summary>Answers are piling up (a client pipelining without reading): send them before reading on.</summary>
+        Flush,
+
+        /// <summary>A login to check: the slow hash runs off the connection's thread.</summary>
+        Authenticate,
     }
+
+    // A client may pipeline commands but must read the answers: this much unsent output pauses reading.
+    private const int MaxUnflushedBytes = 64 * 1024;
+
+    // However slowly a client trickles DATA in, a message must be complete within this.
+    private static readonly TimeSpan DataDeadline = TimeSpan.FromMinutes(30);
 
     private enum AuthStep
     {
@@ -50,6 +62,8 @@ internal sealed class SmtpSession
     private string _sender = "";
     private int _badCommands;
     private bool _discardingLine;
+    private int _unflushed;
+    private (string User, string Password)? _pendingLogin;
 
     public SmtpSession(RelayOptions options, RelayIntake intake, RelayPassword passwords, X509Certificate2? certificate, IPAddress client,
         IDuplexPipe transport, TimeProvider time, ILogger logger)
@@ -76,7 +90,7 @@ internal sealed class SmtpSession
         try
         {
             Reply($"220 {_options.Hostname} ESMTP Floodgate");
-            await _output.FlushAsync(stopping);
+            await FlushAsync(timeout, linked.Token);
             while (true)
             {
                 timeout.CancelAfter(_options.IdleTimeout);
@@ -92,11 +106,17 @@ internal sealed class SmtpSession
                 {
                     // STARTTLS throws away anything the client pipelined after it (RFC 3207 section 4.2; CVE-2011-0411).
                     // Bytes left after DATA are the body: the next read must see them without waiting for more.
-                    _input.AdvanceTo(step == Step.StartTls ? buffer.End : buffer.Start, step == Step.Data ? buffer.Start : buffer.End);
+                    // Bytes left after a pause are commands still to answer, likewise.
+                    _input.AdvanceTo(step == Step.StartTls ? buffer.End : buffer.Start,
+                        step is Step.Data or Step.Flush or Step.Authenticate ? buffer.Start : buffer.End);
                 }
 
-                var flush = await _output.FlushAsync(stopping);
-                if (step == Step.Close || flush.IsCompleted)
+                if (step == Step.Authenticate && !await AuthenticateAsync())
+                {
+                    step = Step.Close;
+                }
+
+                if (!await FlushAsync(timeout, linked.Token) || step == Step.Close)
                 {
                     return;
                 }
@@ -112,8 +132,7 @@ internal sealed class SmtpSession
                     timeout.CancelAfter(_options.IdleTimeout);
                     var end = await ReadDataAsync(timeout, linked.Token);
                     timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-                    await _output.FlushAsync(stopping);
-                    if (end)
+                    if (!await FlushAsync(timeout, linked.Token) || end)
                     {
                         return;
                     }
@@ -121,7 +140,7 @@ internal sealed class SmtpSession
                     continue;
                 }
 
-                if (read.IsCompleted)
+                if (read.IsCompleted && step == Step.Continue)
                 {
                     EndReason = "client disconnected without QUIT";
                     return;
@@ -130,7 +149,7 @@ internal sealed class SmtpSession
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested || stopping.IsCancellationRequested)
         {
-            EndReason = stopping.IsCancellationRequested ? "Floodgate is stopping" : $"idle for {_options.IdleTimeout.TotalSeconds:0}s";
+            EndReason = stopping.IsCancellationRequested ? "Floodgate is stopping" : $"idle (or not reading answers) for {_options.IdleTimeout.TotalSeconds:0}s";
             Reply(stopping.IsCancellationRequested
                 ? $"421 4.3.2 {_options.Hostname} Service shutting down, closing connection"
                 : $"421 4.4.2 {_options.Hostname} Timeout waiting for a command, closing connection");
@@ -197,6 +216,11 @@ internal sealed class SmtpSession
             if (step != Step.Continue)
             {
                 return step;
+            }
+
+            if (_unflushed > MaxUnflushedBytes)
+            {
+                return Step.Flush;
             }
         }
     }
@@ -288,7 +312,7 @@ internal sealed class SmtpSession
 
         var lines = new List<string>
         {
-            $"{_options.Hostname} greets {command.Argument} [{_client}]",
+            $"{_options.Hostname} greets {Printable(command.Argument)} [{_client}]",
             "PIPELINING",
             $"SIZE {_options.MaxMessageBytes}",
             "8BITMIME",
@@ -445,7 +469,7 @@ internal sealed class SmtpSession
 
         var parts = argument.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
         var mechanism = parts.Length > 0 ? parts[0].ToUpperInvariant() : "";
-        var initial = parts.Length > 1 ? parts[1] : null;
+        var initial = parts.Length > 1 ? (parts[1] == "=" ? "" : parts[1]) : null;
         switch (mechanism)
         {
             case "PLAIN" when initial is null:
@@ -513,16 +537,34 @@ internal sealed class SmtpSession
         }
 
         _authUser = null;
-        if (!_passwords.Verify(user, password))
+        _pendingLogin = (user, password);
+        return Step.Authenticate;
+    }
+
+    // PBKDF2 takes a good fraction of a second by design: it runs on the thread pool, and a client address that keeps
+    // failing is answered 454 without hashing at all, so guessing is slow and cannot eat the CPU.
+    // False when the session must end (too many bad commands).
+    private async Task<bool> AuthenticateAsync()
+    {
+        var (user, password) = _pendingLogin!.Value;
+        _pendingLogin = null;
+        if (_passwords.IsThrottled(_client))
+        {
+            _logger.LogWarning("relay: AUTH from {Client} refused: too many failed logins from this address", _client);
+            Reply("454 4.7.0 Too many failed logins from your address; try again later");
+            return true;
+        }
+
+        if (!await Task.Run(() => _passwords.Verify(user, password, _client)))
         {
             // The user name is logged so an admin can see guessing; the password never is.
             _logger.LogWarning("relay: failed AUTH from {Client} as {User}", _client, Printable(user));
-            return BadCommand("535 5.7.8 Authentication credentials invalid") ? Step.Close : Step.Continue;
+            return !BadCommand("535 5.7.8 Authentication credentials invalid");
         }
 
         _login = user;
         Reply("235 2.7.0 Authentication successful");
-        return Step.Continue;
+        return true;
     }
 
     // Reads the message body into the spool; true when the session must end.
@@ -532,9 +574,22 @@ internal sealed class SmtpSession
         await using var writer = _intake.Spool.Create();
         await writer.Content.WriteAsync(Received(writer.Id, receivedAt), cancellation);
         var body = new MessageBodyReader(_options.MaxMessageBytes);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(DataDeadline);
         while (true)
         {
-            var read = await _input.ReadAsync(cancellation);
+            ReadResult read;
+            try
+            {
+                read = await _input.ReadAsync(deadline.Token);
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                EndReason = $"DATA not finished within {DataDeadline.TotalMinutes:0} minutes";
+                Reply($"421 4.4.2 {_options.Hostname} DATA took too long, closing connection");
+                return true;
+            }
+
             timeout.CancelAfter(_options.IdleTimeout);
             var buffer = read.Buffer;
             var done = false;
@@ -566,6 +621,13 @@ internal sealed class SmtpSession
         if (body.TooLarge)
         {
             Reply($"552 5.3.4 Message size exceeds fixed limit of {_options.MaxMessageBytes} bytes");
+            return false;
+        }
+
+        if (body.WriteFailed)
+        {
+            _logger.LogError("relay: a message from <{Sender}> could not be written to the spool (disk full?); answered 451", Printable(transaction.Sender));
+            Reply("451 4.3.0 Local error writing the message; please try again later");
             return false;
         }
 
@@ -611,9 +673,20 @@ internal sealed class SmtpSession
         return false;
     }
 
+    private async Task<bool> FlushAsync(CancellationTokenSource timeout, CancellationToken cancellation)
+    {
+        // A client that stops reading must not hold the connection (and its unsent answers) forever.
+        _unflushed = 0;
+        timeout.CancelAfter(_options.IdleTimeout);
+        var result = await _output.FlushAsync(cancellation);
+        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        return !result.IsCompleted;
+    }
+
     private void Reply(string line)
     {
         var count = Encoding.UTF8.GetByteCount(line);
+        _unflushed += count + 2;
         var span = _output.GetSpan(count + 2);
         Encoding.UTF8.GetBytes(line, span);
         span[count] = (byte)'\r';
@@ -625,9 +698,10 @@ internal sealed class SmtpSession
     {
         try
         {
-            await _output.FlushAsync();
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _output.FlushAsync(patience.Token);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
         {
             // The client is gone: nothing to tell it.
         }

@@ -211,6 +211,55 @@ public sealed class RelayProtocolTests
     }
 
     [Fact]
+    public async Task Relay_ClosesAClientThatPipelinesButNeverReadsItsAnswers()
+    {
+        await using var server = await StartAsync("  idle_timeout: 1s\n");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Tcp)
+        { ReceiveBufferSize = 4096 };
+        await socket.ConnectAsync(server.Relay);
+
+        // Two megabytes of NOOPs, answers never read: the relay must not hold them (or the connection) forever.
+        var flood = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("NOOP\r\n", 350_000)));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var sending = socket.SendAsync(flood, System.Net.Sockets.SocketFlags.None, stop.Token).AsTask();
+        var handler = server.Service<Floodgate.Hosting.RelayListeners>().Handlers[0].Handler;
+        await Floodgate.Tests.Alerts.Eventually.TrueAsync(() => handler.Connections == 1, "the connection to be open");
+        await Floodgate.Tests.Alerts.Eventually.TrueAsync(() => handler.Connections == 0, "the relay to close the connection of a client that does not read", seconds: 15);
+        Assert.Contains(server.Logs.Lines, l => l.Contains("not reading answers", StringComparison.Ordinal));
+        await Task.WhenAny(sending, Task.Delay(1000));
+    }
+
+    [Fact]
+    public async Task Relay_RefusesLoginsFromAnAddressAfterTooManyFailures()
+    {
+        await using var server = await StartAsync("  max_bad_commands: 100\n");
+        using var client = new SmtpClient { ServerCertificateValidationCallback = (_, certificate, _, _) => certificate?.Subject == "CN=relay.test" };
+        await client.ConnectAsync("127.0.0.1", server.Relay.Port, SecureSocketOptions.StartTls);
+        for (var i = 0; i < RelayPassword.MaxFailures; i++)
+        {
+            await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync("kerio", $"guess {i}"));
+        }
+
+        // Now even the right password is refused from this address, without the slow hash being run.
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => client.AuthenticateAsync("kerio", Password));
+        Assert.Contains("Too many failed logins", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Service<MessageSpool>().Read());
+    }
+
+    [Fact]
+    public async Task Relay_AcceptsPostmasterWithoutADomain()
+    {
+        await using var server = await StartAsync();
+        var (smtp, _) = await SmtpDialog.ConnectAsync(server.Relay);
+        await using var __ = smtp;
+        await smtp.AskAsync("EHLO client.example.net");
+        await smtp.AskAsync("MAIL FROM:<alice@example.com>");
+        Assert.StartsWith("250 2.1.5", await smtp.AskAsync("RCPT TO:<Postmaster>"));
+        Assert.StartsWith("501 5.5.4", await smtp.AskAsync("RCPT TO:<bob>"));
+    }
+
+    [Fact]
     public async Task Relay_IsNotAnOpenRelay_ForClientsOutsideItsNetworks()
     {
         // 127.0.0.2 is another loopback address: here it stands for a client on the Internet.
@@ -309,13 +358,20 @@ public sealed class RelayProtocolTests
             }
         }
 
-        // A message half-received when the process stopped was never acknowledged: its file goes.
+        // A message half-received when the process stopped was never acknowledged: its file goes. An envelope that
+        // cannot be read (say, written by a newer version) is set aside, its acknowledged content kept.
         await File.WriteAllTextAsync(Path.Combine(data, "spool", "0000dead.eml"), "Subject: never acknowledged\r\n\r\n");
+        var spool = Path.Combine(data, "spool");
+        var damaged = Directory.EnumerateFiles(spool, "*.json").Order(StringComparer.Ordinal).Last();
+        await File.WriteAllTextAsync(damaged, (await File.ReadAllTextAsync(damaged)).Replace("\"Held\"", "\"Bounced\"", StringComparison.Ordinal));
         await using var second = await TestServer.StartAsync(config, relay: ["127.0.0.1:0"], dataDirectory: data);
-        Assert.Equal(3, second.Service<RelayQuarantine>().Count);
+        Assert.Equal(2, second.Service<RelayQuarantine>().Count);
         Assert.Equal(2, second.Service<Floodgate.Relay.Delivery.OutboundQueue>().Depth);
-        Assert.False(File.Exists(Path.Combine(data, "spool", "0000dead.eml")));
-        Assert.Contains(second.Logs.Lines, l => l.Contains("2 queued and 3 held messages recovered", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(spool, "0000dead.eml")));
+        Assert.True(File.Exists(damaged + ".unreadable"));
+        Assert.True(File.Exists(Path.ChangeExtension(damaged, ".eml")));
+        Assert.Contains(second.Logs.Lines, l => l.Contains("2 queued and 2 held messages recovered", StringComparison.Ordinal));
+        Assert.Contains(second.Logs.Lines, l => l.Contains("is kept", StringComparison.Ordinal));
     }
 
     internal static MimeMessage Message(string from, string to, string subject) => new()
