@@ -87,8 +87,9 @@ public sealed class RedisInstance : IAsyncLifetime
     }
 
     /// <summary>A connection of Floodgate's own (the way a node connects), with its own key prefix.</summary>
-    public Task<RedisStore> ConnectAsync(string prefix, FailMode failMode = FailMode.Open) =>
-        RedisStore.ConnectAsync(new RedisOptions { Connection = Connection, KeyPrefix = prefix, FailMode = failMode });
+    // The model tests check semantics, not outages: a generous timeout keeps a busy test machine from tripping the breaker.
+    public Task<RedisStore> ConnectAsync(string prefix, FailMode failMode = FailMode.Open, TimeSpan? timeout = null) =>
+        RedisStore.ConnectAsync(new RedisOptions { Connection = Connection, KeyPrefix = prefix, FailMode = failMode, Timeout = timeout ?? TimeSpan.FromSeconds(5) });
 
     /// <summary>The YAML that points a node at this instance.</summary>
     public string Yaml(string prefix, string failMode = "open", string timeout = "200ms") =>
