@@ -12,60 +12,79 @@ namespace Floodgate.Storage;
 public sealed class RedisCounterStore : ICounterStore, ICounterView
 {
     // The ring as SlidingWindow.WriteTo lays it out: newest slot (int64), total (int64), 32 slot counts (uint32), little-endian.
-    // Same semantics as MemoryCounterStore.Charge: advance each ring to the current slot, check every charge, and count
-    // all of them only when every one fits; a clock behind the ring's newest slot counts into that newest slot.
+    // Same semantics as MemoryCounterStore.Charge, for each decision of a batch in turn: advance each ring to the current
+    // slot, check every charge, and count all of them only when every one fits; a clock behind the ring's newest slot counts
+    // into that newest slot. ARGV: the number of decisions, then per decision its commit flag (1 or 0), its number of
+    // charges and per charge its slot, units, max and expiry in ms; KEYS: every charge's ring in the same order. Returns
+    // per decision 1 or 0 (all fit) followed by each charge's count before it.
     private const string Script = """
         local fmt = '<i8i8' .. string.rep('I4', 32)
-        local commit = ARGV[1] == '1'
-        local result = {1}
-        local rings = {}
-        for i = 1, #KEYS do
-          local a = 2 + (i - 1) * 4
-          local slot = tonumber(ARGV[a])
-          local units = tonumber(ARGV[a + 1])
-          local max = tonumber(ARGV[a + 2])
-          local raw = redis.call('GET', KEYS[i])
-          local w
-          if raw and #raw == 144 then
-            w = { struct.unpack(fmt, raw) }
-          else
-            w = { slot, 0 }
-            for s = 3, 34 do w[s] = 0 end
-          end
-          if slot > w[1] then
-            if slot - w[1] >= 32 then
-              for s = 3, 34 do w[s] = 0 end
-              w[2] = 0
+        local result = {}
+        local a = 2
+        local k = 0
+        for d = 1, tonumber(ARGV[1]) do
+          local commit = ARGV[a] == '1'
+          local n = tonumber(ARGV[a + 1])
+          a = a + 2
+          local head = #result + 1
+          result[head] = 1
+          local rings = {}
+          for i = 1, n do
+            local b = a + (i - 1) * 4
+            local slot = tonumber(ARGV[b])
+            local units = tonumber(ARGV[b + 1])
+            local max = tonumber(ARGV[b + 2])
+            local raw = redis.call('GET', KEYS[k + i])
+            local w
+            if raw and #raw == 144 then
+              w = { struct.unpack(fmt, raw) }
             else
-              for s = w[1] + 1, slot do
-                local at = 3 + (s % 32)
-                w[2] = w[2] - w[at]
-                w[at] = 0
-              end
+              w = { slot, 0 }
+              for s = 3, 34 do w[s] = 0 end
             end
-            w[1] = slot
+            if slot > w[1] then
+              if slot - w[1] >= 32 then
+                for s = 3, 34 do w[s] = 0 end
+                w[2] = 0
+              else
+                for s = w[1] + 1, slot do
+                  local at = 3 + (s % 32)
+                  w[2] = w[2] - w[at]
+                  w[at] = 0
+                end
+              end
+              w[1] = slot
+            end
+            result[head + i] = w[2]
+            if w[2] + units > max then result[head] = 0 end
+            rings[i] = w
           end
-          result[i + 1] = w[2]
-          if w[2] + units > max then result[1] = 0 end
-          rings[i] = w
-        end
-        if result[1] == 1 and commit then
-          for i = 1, #KEYS do
-            local a = 2 + (i - 1) * 4
-            local units = tonumber(ARGV[a + 1])
-            local w = rings[i]
-            local at = 3 + (w[1] % 32)
-            w[at] = w[at] + units
-            w[2] = w[2] + units
-            redis.call('SET', KEYS[i], struct.pack(fmt, unpack(w, 1, 34)), 'PX', ARGV[a + 3])
+          if result[head] == 1 and commit then
+            for i = 1, n do
+              local b = a + (i - 1) * 4
+              local units = tonumber(ARGV[b + 1])
+              local w = rings[i]
+              local at = 3 + (w[1] % 32)
+              w[at] = w[at] + units
+              w[2] = w[2] + units
+              redis.call('SET', KEYS[k + i], struct.pack(fmt, unpack(w, 1, 34)), 'PX', ARGV[b + 3])
+            end
           end
+          a = a + n * 4
+          k = k + n
         end
         return result
         """;
 
+    // A batch is at most this many decisions, so that one script never holds Redis for long.
+    private const int MaxBatch = 64;
+
     private readonly RedisStore _redis;
     private readonly MemoryCounterStore _local;
     private readonly string _prefix;
+    private readonly Lock _gate = new();
+    private List<PendingCharge> _waiting = [];
+    private bool _flying;
 
     /// <param name="redis">The shared connection.</param>
     /// <param name="local">This node's own counters, used while Redis is unavailable and the fail mode is open.</param>
@@ -90,15 +109,10 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView
 
         if (_redis.IsAvailable)
         {
-            try
+            var outcome = await ChargeInRedisAsync(charges, counts, now, commit);
+            if (outcome != Outcome.Unavailable)
             {
-                var fits = await ChargeInRedisAsync(charges, counts, now, commit);
-                _redis.Succeeded();
-                return fits;
-            }
-            catch (Exception e) when (RedisStore.IsOutage(e))
-            {
-                _redis.Failed(e);
+                return outcome == Outcome.Fits;
             }
         }
 
@@ -180,32 +194,152 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView
     private static string Glob(string literal) =>
         System.Text.RegularExpressions.Regex.Replace(literal, @"[*?\[\]\\]", @"\$0");
 
-    private async ValueTask<bool> ChargeInRedisAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
+    /// <summary>
+    /// Joins the next batch: while one script call is on its way, the decisions that arrive meanwhile wait and go
+    /// together in the next one (Redis runs them in turn, as if one by one), so a busy node makes one round trip for
+    /// many decisions instead of one each; a lone decision goes at once.
+    /// </summary>
+    private Task<Outcome> ChargeInRedisAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
     {
-        var ticks = now.UtcTicks;
-        var keys = new RedisKey[charges.Length];
-        var args = new RedisValue[1 + (charges.Length * 4)];
-        args[0] = commit ? 1 : 0;
-        var prefix = _prefix;
-        for (var i = 0; i < charges.Length; i++)
+        var pending = new PendingCharge(charges, counts, now.UtcTicks, commit);
+        List<PendingCharge> batch;
+        lock (_gate)
         {
-            var c = charges.Span[i];
-            keys[i] = KeyOf(prefix, c.Rule, c.Key);
-            args[1 + (i * 4)] = ticks / c.Rule.SlotTicks;
-            args[2 + (i * 4)] = c.Units;
-            args[3 + (i * 4)] = c.Max;
+            if (_flying)
+            {
+                _waiting.Add(pending);
+                return pending.Done.Task;
+            }
 
-            // A ring whose newest slot is 32 slots old holds nothing inside any window: expire it then.
-            args[4 + (i * 4)] = ((c.Rule.SlotTicks * SlidingWindow.Slots) + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+            _flying = true;
+            batch = [pending];
         }
 
-        var result = (RedisResult[])(await _redis.Database.ScriptEvaluateAsync(Script, keys, args))!;
-        var span = counts.Span;
-        for (var i = 0; i < charges.Length; i++)
+        _ = FlyAsync(batch);
+        return pending.Done.Task;
+    }
+
+    // One script call after another while decisions wait; stops when none is left.
+    private async Task FlyAsync(List<PendingCharge> batch)
+    {
+        while (true)
         {
-            span[i] = (long)result[i + 1];
+            await RunBatchAsync(batch);
+            lock (_gate)
+            {
+                batch.Clear();
+                if (_waiting.Count == 0)
+                {
+                    _flying = false;
+                    return;
+                }
+
+                if (_waiting.Count <= MaxBatch)
+                {
+                    (batch, _waiting) = (_waiting, batch);
+                }
+                else
+                {
+                    batch.AddRange(_waiting.GetRange(0, MaxBatch));
+                    _waiting.RemoveRange(0, MaxBatch);
+                }
+            }
+        }
+    }
+
+    // Completes every decision of the batch and never throws: a Redis outage counts once for the whole batch.
+    private async Task RunBatchAsync(List<PendingCharge> batch)
+    {
+        // The batch before may have found Redis gone: then these decisions do not wait out a timeout of their own.
+        if (!_redis.IsAvailable)
+        {
+            foreach (var p in batch)
+            {
+                p.Done.TrySetResult(Outcome.Unavailable);
+            }
+
+            return;
         }
 
-        return (long)result[0] == 1;
+        try
+        {
+            var keyCount = 0;
+            foreach (var p in batch)
+            {
+                keyCount += p.Charges.Length;
+            }
+
+            var keys = new RedisKey[keyCount];
+            var args = new RedisValue[1 + (batch.Count * 2) + (keyCount * 4)];
+            args[0] = batch.Count;
+            int k = 0, a = 1;
+            var prefix = _prefix;
+            foreach (var p in batch)
+            {
+                args[a++] = p.Commit ? 1 : 0;
+                args[a++] = p.Charges.Length;
+                foreach (var c in p.Charges.Span)
+                {
+                    keys[k++] = KeyOf(prefix, c.Rule, c.Key);
+                    args[a++] = p.Ticks / c.Rule.SlotTicks;
+                    args[a++] = c.Units;
+                    args[a++] = c.Max;
+
+                    // A ring whose newest slot is 32 slots old holds nothing inside any window: expire it then.
+                    args[a++] = ((c.Rule.SlotTicks * SlidingWindow.Slots) + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+                }
+            }
+
+            var result = (RedisResult[])(await _redis.Database.ScriptEvaluateAsync(Script, keys, args))!;
+            _redis.Succeeded();
+            var r = 0;
+            foreach (var p in batch)
+            {
+                var fits = (long)result[r++] == 1;
+                var span = p.Counts.Span;
+                for (var i = 0; i < p.Charges.Length; i++)
+                {
+                    span[i] = (long)result[r++];
+                }
+
+                p.Done.TrySetResult(fits ? Outcome.Fits : Outcome.Refused);
+            }
+        }
+        catch (Exception e) when (RedisStore.IsOutage(e))
+        {
+            _redis.Failed(e);
+            foreach (var p in batch)
+            {
+                p.Done.TrySetResult(Outcome.Unavailable);
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var p in batch)
+            {
+                p.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private enum Outcome
+    {
+        Fits,
+        Refused,
+        Unavailable,
+    }
+
+    // One decision waiting for its batch; its charges and counts are the caller's, which awaits the outcome.
+    private sealed class PendingCharge(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, long ticks, bool commit)
+    {
+        public ReadOnlyMemory<CounterCharge> Charges { get; } = charges;
+
+        public Memory<long> Counts { get; } = counts;
+
+        public long Ticks { get; } = ticks;
+
+        public bool Commit { get; } = commit;
+
+        public TaskCompletionSource<Outcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
