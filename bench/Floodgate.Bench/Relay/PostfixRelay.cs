@@ -32,7 +32,7 @@ internal sealed class PostfixRelay(string directory, CountingSink sink) : RelayU
         var data = Directory.CreateDirectory(Path.Combine(directory, "data")).FullName;
         await PolicyServer.GiveToAsync(data, "postfix", "postfix", cancel);
         await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "main.cf"), MainCf(data), cancel);
-        await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "master.cf"), MasterCf, cancel);
+        await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "master.cf"), Floodgate.Fixtures.PostfixMasterCf.For(Endpoint.ToString()), cancel);
         Setup = $"{Program} -c {ConfigDirectory} start\nmain.cf:\n{MainCf(data)}\nmaster.cf: Debian's services, smtpd on {Endpoint}";
 
         await RunAsync(Program, ["-c", ConfigDirectory, "check"], cancel);
@@ -107,31 +107,6 @@ internal sealed class PostfixRelay(string directory, CountingSink sink) : RelayU
         smtp_tls_security_level = none
         maillog_file_prefixes = {directory}
         maillog_file = {MailLog}
-
-        """;
-
-    private string MasterCf => $"""
-        {Endpoint} inet n - n - - smtpd
-        pickup    unix  n       -       n       60      1       pickup
-        cleanup   unix  n       -       n       -       0       cleanup
-        qmgr      unix  n       -       n       300     1       qmgr
-        tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-        rewrite   unix  -       -       n       -       -       trivial-rewrite
-        bounce    unix  -       -       n       -       0       bounce
-        defer     unix  -       -       n       -       0       bounce
-        trace     unix  -       -       n       -       0       bounce
-        verify    unix  -       -       n       -       1       verify
-        flush     unix  n       -       n       1000?   0       flush
-        proxymap  unix  -       -       n       -       -       proxymap
-        smtp      unix  -       -       n       -       -       smtp
-        relay     unix  -       -       n       -       -       smtp
-        showq     unix  n       -       n       -       -       showq
-        error     unix  -       -       n       -       -       error
-        retry     unix  -       -       n       -       -       error
-        discard   unix  -       -       n       -       -       discard
-        anvil     unix  -       -       n       -       1       anvil
-        scache    unix  -       -       n       -       1       scache
-        postlog   unix-dgram n  -       n       -       1       postlogd
 
         """;
 }

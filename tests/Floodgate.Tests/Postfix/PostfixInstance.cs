@@ -167,7 +167,7 @@ internal sealed class PostfixInstance : IAsyncDisposable
 
         SmtpPort = FreePort.Next();
         var sinkPort = SinkPort = FreePort.Next();
-        File.WriteAllText(Path.Combine(ConfigDirectory, "master.cf"), MasterCf(SmtpPort));
+        File.WriteAllText(Path.Combine(ConfigDirectory, "master.cf"), Floodgate.Fixtures.PostfixMasterCf.For($"127.0.0.1:{SmtpPort}"));
         File.WriteAllText(Path.Combine(ConfigDirectory, "main.cf"), MainCf(sinkPort) + "\n# Floodgate\n" + policyConfig + "\n");
 
         // Debian's Postfix reads Cyrus settings from $config_directory/sasl/smtpd.conf (cyrus_sasl_config_path).
@@ -242,30 +242,6 @@ internal sealed class PostfixInstance : IAsyncDisposable
         maillog_file = {Path.Combine(Folder, "maillog")}
         default_process_limit = 40
         smtp_destination_concurrency_limit = 10
-        """;
-
-    private static string MasterCf(int smtpPort) => $"""
-        127.0.0.1:{smtpPort} inet n - n - - smtpd
-        pickup    unix  n       -       n       60      1       pickup
-        cleanup   unix  n       -       n       -       0       cleanup
-        qmgr      unix  n       -       n       300     1       qmgr
-        rewrite   unix  -       -       n       -       -       trivial-rewrite
-        bounce    unix  -       -       n       -       0       bounce
-        defer     unix  -       -       n       -       0       bounce
-        trace     unix  -       -       n       -       0       bounce
-        verify    unix  -       -       n       -       1       verify
-        flush     unix  n       -       n       1000?   0       flush
-        proxymap  unix  -       -       n       -       -       proxymap
-        smtp      unix  -       -       n       -       -       smtp
-        relay     unix  -       -       n       -       -       smtp
-        showq     unix  n       -       n       -       -       showq
-        error     unix  -       -       n       -       -       error
-        retry     unix  -       -       n       -       -       error
-        discard   unix  -       -       n       -       -       discard
-        anvil     unix  -       -       n       -       1       anvil
-        scache    unix  -       -       n       -       1       scache
-        postlog   unix-dgram n  -       n       -       1       postlogd
-
         """;
 
     private static async Task WaitForPortAsync(int port)
