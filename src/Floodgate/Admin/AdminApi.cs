@@ -30,8 +30,8 @@ public static class AdminApi
             set = engine.Overrides.All.Select(o => new { key = o.Key, rule = o.Rule, max = o.Max }),
         }));
         api.MapPost("/overrides", SetOverride);
-        api.MapDelete("/overrides/{key}/{rule}", async (string key, string rule, HttpContext context, Containment containment) =>
-            await containment.RemoveOverrideAsync(key, rule, Actor(context))
+        api.MapDelete("/overrides/{key}/{rule}", async (string key, string rule, HttpContext context, LimitAdjustments adjustments) =>
+            await adjustments.RemoveOverrideAsync(key, rule, Actor(context))
                 ? Results.Ok(new { key = key.ToLowerInvariant(), rule, removed = true })
                 : Results.NotFound(new { error = $"{key} has no override of {rule}" }));
         QuarantineApi.Map(api);
@@ -39,7 +39,7 @@ public static class AdminApi
     }
 
     private static async Task<IResult> Health(FloodgateOptions options, Hosting.PolicyListeners listeners, IAccountStore accounts,
-        Containment containment, MemoryCounterStore counters, TimeProvider time)
+        IncidentBook containment, MemoryCounterStore counters, TimeProvider time)
     {
         var suspended = await accounts.ListSuspensionsAsync();
         return Results.Ok(new
@@ -55,12 +55,12 @@ public static class AdminApi
     }
 
     private static async Task<IResult> Accounts(DecisionEngine engine, IAccountStore accounts, ICounterView counters,
-        Containment containment, TimeProvider time, int? limit) =>
+        IncidentBook containment, TimeProvider time, int? limit) =>
         Results.Ok(await ListAccountsAsync(engine, accounts, counters, containment, time.GetUtcNow(), Math.Clamp(limit ?? 200, 1, 100_000)));
 
     /// <summary>Accounts with state and counters: suspended first, then the busiest (the API's list and the dashboard's).</summary>
     internal static async Task<List<AccountState>> ListAccountsAsync(DecisionEngine engine, IAccountStore accounts, ICounterView counters,
-        Containment containment, DateTimeOffset now, int limit)
+        IncidentBook containment, DateTimeOffset now, int limit)
     {
         var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Scope == Scope.Account).ToDictionary(s => s.Identity.Key);
         var views = new List<AccountState>();
@@ -77,7 +77,7 @@ public static class AdminApi
 
     /// <summary>One account with state and counters.</summary>
     internal static async Task<AccountState> FindAccountAsync(string account, DecisionEngine engine, IAccountStore accounts, ICounterView counters,
-        Containment containment, DateTimeOffset now)
+        IncidentBook containment, DateTimeOffset now)
     {
         var key = account.ToLowerInvariant();
         var suspension = (await accounts.ListSuspensionsAsync()).FirstOrDefault(s => s.Identity == new Identity(Scope.Account, key));
@@ -85,17 +85,17 @@ public static class AdminApi
     }
 
     private static async Task<IResult> Account(string account, DecisionEngine engine, IAccountStore accounts, ICounterView counters,
-        Containment containment, TimeProvider time) =>
+        IncidentBook containment, TimeProvider time) =>
         Results.Ok(await FindAccountAsync(account, engine, accounts, counters, containment, time.GetUtcNow()));
 
-    private static async Task<IResult> Suspend(string account, SuspendRequest? request, HttpContext context, Containment containment)
+    private static async Task<IResult> Suspend(string account, SuspendRequest? request, HttpContext context, IncidentBook containment)
     {
         var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "suspended by an admin" : request.Reason;
         var incident = await containment.SuspendAsync(new Identity(Scope.Account, account.ToLowerInvariant()), reason, Actor(context));
         return Results.Ok(IncidentView(incident));
     }
 
-    private static async Task<IResult> Release(string account, ReleaseRequest? request, HttpContext context, Containment containment)
+    private static async Task<IResult> Release(string account, ReleaseRequest? request, HttpContext context, AccountRelease releases)
     {
         var mode = request?.Mode?.ToLowerInvariant() switch
         {
@@ -109,10 +109,10 @@ public static class AdminApi
             return Results.BadRequest(new { error = $"mode must be deliver, purge or keep, not '{request!.Mode}'" });
         }
 
-        var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, account.ToLowerInvariant()), mode.Value, Actor(context));
-        if (!outcome.WasSuspended && outcome.Incident is null)
+        var outcome = await releases.ReleaseAsync(new Identity(Scope.Account, account.ToLowerInvariant()), mode.Value, Actor(context));
+        if (!outcome.WasSuspended && outcome.Incident is null && outcome.HeldMessages == 0 && outcome.HeldLeft == 0)
         {
-            return Results.NotFound(new { error = $"{account} is not suspended" });
+            return Results.NotFound(new { error = $"{account} is not suspended and has no held mail" });
         }
 
         return Results.Ok(new
@@ -121,11 +121,13 @@ public static class AdminApi
             released = outcome.WasSuspended,
             incident = outcome.Incident is null ? null : IncidentView(outcome.Incident),
             held_messages = outcome.HeldMessages,
+            held_left = outcome.HeldLeft,
+            places = outcome.Places.Select(p => new { place = p.Place, acted = p.Acted, left = p.Left, gone = p.Gone, problem = p.Problem }),
             problem = outcome.Problem,
         });
     }
 
-    private static async Task<IResult> Incidents(IIncidentStore incidents, Containment containment, bool? open, int? limit)
+    private static async Task<IResult> Incidents(IIncidentStore incidents, IncidentBook containment, bool? open, int? limit)
     {
         // Open incidents come from memory: their evidence is newer there than on disk.
         var list = open == true
@@ -134,13 +136,13 @@ public static class AdminApi
         return Results.Ok(list.Select(IncidentView));
     }
 
-    private static async Task<IResult> IncidentById(long id, IIncidentStore incidents, Containment containment)
+    private static async Task<IResult> IncidentById(long id, IIncidentStore incidents, IncidentBook containment)
     {
         var incident = containment.OpenIncidents.FirstOrDefault(i => i.Id == id) ?? await incidents.GetAsync(id);
         return incident is null ? Results.NotFound(new { error = $"no incident {id}" }) : Results.Ok(IncidentView(incident));
     }
 
-    private static async Task<IResult> Exempt(ExemptRequest request, HttpContext context, Containment containment, TimeProvider time)
+    private static async Task<IResult> Exempt(ExemptRequest request, HttpContext context, LimitAdjustments containment, TimeProvider time)
     {
         if (string.IsNullOrWhiteSpace(request.Account))
         {
@@ -161,7 +163,7 @@ public static class AdminApi
         return Results.Ok(ExemptionView(exemption));
     }
 
-    private static async Task<IResult> SetOverride(OverrideRequest request, HttpContext context, Containment containment, FloodgateOptions options)
+    private static async Task<IResult> SetOverride(OverrideRequest request, HttpContext context, LimitAdjustments containment, FloodgateOptions options)
     {
         if (string.IsNullOrWhiteSpace(request.Key) || request.Max is not { } max || max < 0)
         {
@@ -177,7 +179,7 @@ public static class AdminApi
         return Results.Ok(new { key = request.Key.ToLowerInvariant(), rule = request.Rule, max });
     }
 
-    private static async Task<IResult> Unexempt(string account, HttpContext context, Containment containment) =>
+    private static async Task<IResult> Unexempt(string account, HttpContext context, LimitAdjustments containment) =>
         await containment.RemoveExemptionAsync(account, Actor(context))
             ? Results.Ok(new { account = account.ToLowerInvariant(), removed = true })
             : Results.NotFound(new { error = $"{account} has no exemption" });
@@ -189,7 +191,7 @@ public static class AdminApi
             : context.User.Identity?.IsAuthenticated == true ? "dashboard" : "api";
     }
 
-    internal static AccountState AccountView(DecisionEngine engine, string key, long[] counts, Suspension? suspension, Containment containment)
+    internal static AccountState AccountView(DecisionEngine engine, string key, long[] counts, Suspension? suspension, IncidentBook containment)
     {
         var counters = engine.Rules.Rules.Where(r => r.Scope == Scope.Account)
             .Select(r => new CounterValue(r.Name, r.UnitText, Math.Max(0, counts[r.Index]),

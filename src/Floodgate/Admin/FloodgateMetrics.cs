@@ -22,7 +22,7 @@ public sealed class FloodgateMetrics
     private readonly Counter<long> _alertsDelivered;
     private readonly Counter<long> _alertsFailed;
 
-    public FloodgateMetrics(IMeterFactory meters, FloodgateOptions options, IAccountStore accounts, Containment containment, PolicyListeners listeners,
+    public FloodgateMetrics(IMeterFactory meters, FloodgateOptions options, IAccountStore accounts, IncidentBook containment, PolicyListeners listeners,
         Relay.IOutboundDelivery outbound, Quarantine.RelayQuarantine quarantine, RelayListeners relays)
     {
         _rules = options.Rules.Rules;

@@ -115,10 +115,10 @@ public static class AdminCommands
 
     private static Command Release()
     {
-        var account = new Argument<string>("account") { Description = "The suspended account" };
-        var deliver = new Option<bool>("--deliver") { Description = "Deliver its held mail (postsuper -H)" };
-        var purge = new Option<bool>("--purge") { Description = "Delete its held mail (postsuper -d)" };
-        return Verb("release", "Release a suspended account and deliver or purge its held mail.", async (parse, client, output) =>
+        var account = new Argument<string>("account") { Description = "The suspended account, or an account with held mail" };
+        var deliver = new Option<bool>("--deliver") { Description = "Deliver all its held mail (Postfix's hold queue and the relay's quarantine)" };
+        var purge = new Option<bool>("--purge") { Description = "Delete all its held mail" };
+        return Verb("release", "Release an account (suspended, or with mail held by a hold limit) and deliver or purge all its held mail.", async (parse, client, output) =>
         {
             if (parse.GetValue(deliver) == parse.GetValue(purge))
             {
@@ -134,6 +134,17 @@ public static class AdminCommands
 
             output.WriteLine($"{result["account"]} released; {result["held_messages"]} held messages {(mode == "deliver" ? "delivered" : "purged")}"
                 + (result["incident"] is { } incident ? $"; incident {incident["id"]} closed" : ""));
+            foreach (var place in result["places"]?.AsArray() ?? [])
+            {
+                if (place is null || ((long)place["acted"]! == 0 && (long)place["left"]! == 0 && (long)place["gone"]! == 0))
+                {
+                    continue;
+                }
+
+                output.WriteLine($"  {place["place"]}: {place["acted"]} {(mode == "deliver" ? "delivered" : "purged")}"
+                    + ((long)place["gone"]! > 0 ? $", {place["gone"]} no longer there (released or deleted by hand)" : "")
+                    + ((long)place["left"]! > 0 ? $", {place["left"]} LEFT held" : ""));
+            }
             if (result["problem"] is { } problem)
             {
                 throw new CliException($"held mail: {problem}");

@@ -44,22 +44,8 @@ public sealed partial class ConfigLoader
             relay = relay with { Hostname = hostname.Value! };
         }
 
-        if (section.Children.ContainsKey(new YamlScalarNode("networks")))
+        if (ReadNetworks(section, "networks", "relay.networks") is { } networks)
         {
-            var networks = new List<IPNetwork>();
-            foreach (var (text, node) in Strings(section, "relay.networks"))
-            {
-                if (IPNetwork.TryParse(text, out var network) || (IPAddress.TryParse(text, out var single)
-                    && IPNetwork.TryParse($"{single}/{(single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}", out network)))
-                {
-                    networks.Add(network);
-                }
-                else
-                {
-                    Error(node, "relay.networks", $"'{text}' is not an address or a network such as 192.0.2.0/24 or 2001:db8::/32");
-                }
-            }
-
             relay = relay with { Networks = networks };
         }
 
@@ -100,6 +86,31 @@ public sealed partial class ConfigLoader
         }
 
         return (endpoints, relay);
+    }
+
+    // A list of addresses and networks (relay.networks, identity.trusted_networks); null when the key is absent.
+    private List<IPNetwork>? ReadNetworks(YamlMappingNode section, string key, string path)
+    {
+        if (!section.Children.ContainsKey(new YamlScalarNode(key)))
+        {
+            return null;
+        }
+
+        var networks = new List<IPNetwork>();
+        foreach (var (text, node) in Strings(section, path))
+        {
+            if (IPNetwork.TryParse(text, out var network) || (IPAddress.TryParse(text, out var single)
+                && IPNetwork.TryParse($"{single}/{(single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}", out network)))
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                Error(node, path, $"'{text}' is not an address or a network such as 192.0.2.0/24 or 2001:db8::/32");
+            }
+        }
+
+        return networks;
     }
 
     private List<RelayUser> ReadRelayUsers(YamlMappingNode section)

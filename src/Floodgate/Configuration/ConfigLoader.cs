@@ -215,9 +215,11 @@ public sealed partial class ConfigLoader
         }
 
         var fallback = FallbackIdentity.Sender;
+        IReadOnlyList<System.Net.IPNetwork> trusted = new FloodgateOptions { PolicyEndpoints = [], Rules = new RuleSet([]) }.TrustedNetworks;
         if (Section(root, "identity") is { } identity)
         {
-            CheckKeys(identity, "identity.", ["account", "fallback"]);
+            CheckKeys(identity, "identity.", ["account", "fallback", "trusted_networks"]);
+            trusted = ReadNetworks(identity, "trusted_networks", "identity.trusted_networks") ?? trusted;
             Enum(identity, "account", "identity.account", ["sasl_username"], _ => 0, 0);
             fallback = Enum(identity, "fallback", "identity.fallback", ["sender", "client_ip", "none"],
                 v => v switch { "sender" => FallbackIdentity.Sender, "client_ip" => FallbackIdentity.ClientIp, _ => FallbackIdentity.None },
@@ -269,6 +271,7 @@ public sealed partial class ConfigLoader
         {
             PolicyEndpoints = endpoints,
             Rules = new RuleSet(rules, fallback, suspended, exempt),
+            TrustedNetworks = trusted,
             FailMode = failMode,
             Policy = policy,
             DecisionLog = decisions,

@@ -14,6 +14,12 @@ public sealed record FloodgateOptions
 
     public FailMode FailMode { get; init; } = FailMode.Open;
 
+    /// <summary>
+    /// Policy clients whose mail without a login counts by <c>identity.fallback</c> as an account (webmail on
+    /// localhost); mail without a login from anywhere else is never an account (like Postfix's mynetworks).
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedNetworks { get; init; } = [System.Net.IPNetwork.Parse("127.0.0.0/8"), System.Net.IPNetwork.Parse("::1/128")];
+
     /// <summary>Where the SQLite database (suspensions, counter snapshots) and other state live; a full path.</summary>
     public string DataDirectory { get; init; } = Path.GetFullPath("data");
 

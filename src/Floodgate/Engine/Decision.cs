@@ -27,6 +27,8 @@ public readonly record struct Decision(
         DecisionCause.WithinLimits => "within limits",
         DecisionCause.Exempt => "exempt from limits",
         DecisionCause.Suspended => Suspension!.Summary,
+        DecisionCause.StoreUnavailable => "the shared store is unavailable (fail mode closed)",
+        DecisionCause.Failed => "the decision failed inside Floodgate (answered by the fail mode)",
         _ =>
             $"{Identity} has sent {Count} of {Max} {Rule!.UnitText} allowed per {Rule.WindowText}"
             + $" and this message adds {Units} (rule {Rule.Name})" + (Suspension is null ? "" : $"; {Suspension.Identity} suspended"),

@@ -14,4 +14,10 @@ public enum DecisionCause
 
     /// <summary>The identity was already suspended; nothing was counted.</summary>
     Suspended,
+
+    /// <summary>The shared store (Redis) is unavailable and the deployment fails closed: the client is asked to retry.</summary>
+    StoreUnavailable,
+
+    /// <summary>Floodgate failed inside the decision; the verdict is the configured fail mode's.</summary>
+    Failed,
 }

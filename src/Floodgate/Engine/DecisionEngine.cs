@@ -90,7 +90,7 @@ public sealed class DecisionEngine
                 return new Decision(Verdict.Accept, DecisionCause.WithinLimits);
             }
 
-            return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), submission.Time);
+            return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), submission);
         }
         finally
         {
@@ -99,7 +99,7 @@ public sealed class DecisionEngine
         }
     }
 
-    private ValueTask<Decision> RefuseAsync(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, DateTimeOffset now)
+    private ValueTask<Decision> RefuseAsync(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, in Submission submission)
     {
         int decisive = -1, suspending = -1;
         var verdict = Verdict.Accept;
@@ -133,11 +133,19 @@ public sealed class DecisionEngine
         }
 
         var s = charges[suspending];
-        var suspension = new Suspension(new Identity(s.Rule.Scope, s.Key), now, s.Rule.Name,
-            $"over limit {s.Rule.Name}: {current[suspending]} of {s.Max} {s.Rule.UnitText} per {s.Rule.WindowText} used, next message adds {s.Units}",
+        var suspension = new Suspension(new Identity(s.Rule.Scope, s.Key), submission.Time, s.Rule.Name,
+            $"over limit {s.Rule.Name}: {current[suspending]} of {s.Max} {s.Rule.UnitText} per {s.Rule.WindowText} used, next message adds {s.Units}"
+            + OriginOf(submission),
             "floodgate");
         return SuspendAsync(decision, suspension);
     }
+
+    /// <summary>What a suspension's reason says of who sent the mail that tripped it, when nobody logged in.</summary>
+    public static string OriginOf(in Submission submission) => submission.HasLogin
+        ? ""
+        : submission.Trust == ClientTrust.Trusted
+            ? $"; no login was involved: mail from the trusted network address {submission.ClientAddress ?? "-"} counted by its envelope sender"
+            : $"; no login was involved: mail from the untrusted client {submission.ClientAddress ?? "-"}, whose envelope sender may be forged";
 
     private async ValueTask<Decision> SuspendAsync(Decision decision, Suspension suspension)
     {

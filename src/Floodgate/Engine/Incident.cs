@@ -59,6 +59,8 @@ public sealed class Incident
                     RefusedMessages = evidence.RefusedMessages,
                     RefusedRecipients = evidence.RefusedRecipients,
                     RecipientsRefusedByNextHop = evidence.RecipientsRefusedByNextHop,
+                    LoginInvolved = evidence.LoginInvolved,
+                    WithoutLogin = evidence.WithoutLogin,
                     ClientAddresses = new(evidence.ClientAddresses),
                     RecipientDomains = new(evidence.RecipientDomains),
                     Senders = new(evidence.Senders),

@@ -27,7 +27,16 @@ public sealed class IncidentEvidence
 
     public Dictionary<string, long> Senders { get; init; } = [];
 
-    /// <summary>Postfix queue ids of held messages (from requests that carry queue_id), for release and purge.</summary>
+    /// <summary>
+    /// Whether the mail that tripped the suspension came with a login; false means none did (the sender may be
+    /// forged), null when an admin suspended by hand.
+    /// </summary>
+    public bool? LoginInvolved { get; set; }
+
+    /// <summary>Refused submissions since the suspension that came without a login.</summary>
+    public long WithoutLogin { get; set; }
+
+    /// <summary>A sample of the queue ids of held messages, to look at; release finds every held message through the held-mail ledger.</summary>
     public List<string> QueueIds { get; init; } = [];
 
     /// <summary>Subjects where the enforcement point saw them (the relay), a sample.</summary>

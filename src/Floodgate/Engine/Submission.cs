@@ -17,4 +17,25 @@ public readonly record struct Submission(
 {
     /// <summary>Recipient addresses where the enforcement point knows them.</summary>
     public IReadOnlyList<string>? Recipients { get; init; }
+
+    /// <summary>
+    /// Whether a submission without a login comes from a trusted network; the decision pipeline sets it, and a login
+    /// makes it irrelevant.
+    /// </summary>
+    public ClientTrust Trust { get; init; }
+
+    /// <summary>The enforcement point's id of the message (Postfix's queue id, the relay's spool id), where known.</summary>
+    public string? QueueId { get; init; }
+
+    /// <summary>The Subject header where the enforcement point saw it (the relay).</summary>
+    public string? Subject { get; init; }
+
+    /// <summary>
+    /// True when <see cref="Account"/> is not a login but the envelope sender the enforcement point counts as the
+    /// account (the relay, for servers relaying without a login or with one shared login).
+    /// </summary>
+    public bool AccountFromSender { get; init; }
+
+    /// <summary>True when the client logged in as <see cref="Account"/> (a SASL or relay login).</summary>
+    public bool HasLogin => !string.IsNullOrEmpty(Account) && !AccountFromSender;
 }

@@ -81,6 +81,15 @@ public sealed class DecisionLog : IAsyncDisposable
             line.Number(" rcpts=", submission.RecipientCount);
             line.Number(" size=", submission.Size);
             line.Field(" client=", submission.ClientAddress ?? "-");
+            if (!submission.HasLogin)
+            {
+                line.Field(" login=", submission.Trust == ClientTrust.Trusted ? "none-trusted" : "none-untrusted");
+            }
+
+            if (submission.QueueId is { } queueId)
+            {
+                line.Field(" queue_id=", queueId);
+            }
             line.Field(" state=", state);
             line.Counters(rules, counts);
             if (decision.Verdict != Verdict.Accept || decision.Cause == DecisionCause.Exempt)
@@ -122,6 +131,8 @@ public sealed class DecisionLog : IAsyncDisposable
         DecisionCause.Exempt => "exempt",
         DecisionCause.LimitExceeded => "limit",
         DecisionCause.Suspended => "suspended",
+        DecisionCause.StoreUnavailable => "store_unavailable",
+        DecisionCause.Failed => "failed",
         _ => "within_limits",
     };
 

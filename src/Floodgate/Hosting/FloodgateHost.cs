@@ -4,6 +4,7 @@ using Floodgate.Alerts;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Incidents;
+using Floodgate.Pipeline;
 using Floodgate.Quarantine;
 using Floodgate.Relay;
 using Floodgate.Relay.Delivery;
@@ -52,13 +53,9 @@ public static class FloodgateHost
         var snapshots = new SqliteCounterSnapshots(database);
         var counters = new MemoryCounterStore(options.Rules);
         var restored = counters.Import(snapshots.Load());
-        var shared = options.Store == StoreKind.Redis ? SharedStores.OpenAsync(options.Redis, counters).GetAwaiter().GetResult() : null;
-        IAccountStore accounts = shared?.Accounts ?? (IAccountStore)new SqliteAccountStore(database);
-        var sqliteIncidents = shared is null ? new SqliteIncidentStore(database) : null;
-        IIncidentStore incidents = shared?.Incidents ?? (IIncidentStore)sqliteIncidents!;
-        IAuditLog audit = shared?.Incidents ?? (IAuditLog)sqliteIncidents!;
-        IExemptionStore exemptions = shared?.Exemptions ?? (IExemptionStore)new SqliteExemptions(database);
-        var engine = new DecisionEngine(options.Rules, counterStore ?? shared?.Counters ?? (ICounterStore)counters, accounts);
+        var stores = StoreSet.Open(options, database, counters, snapshots);
+        var engine = new DecisionEngine(options.Rules, counterStore ?? stores.Counters, stores.Accounts);
+        var shared = stores.Shared;
         if (shared is not null)
         {
             builder.Services.AddSingleton(shared.Redis);
@@ -71,8 +68,8 @@ public static class FloodgateHost
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(snapshots);
         builder.Services.AddSingleton(counters);
-        builder.Services.AddSingleton<ICounterView>(shared?.Counters ?? (ICounterView)counters);
-        builder.Services.AddSingleton<IAccountStore>(accounts);
+        builder.Services.AddSingleton(stores.View);
+        builder.Services.AddSingleton(stores.Accounts);
         builder.Services.AddSingleton(AdminToken.LoadOrCreate(options.DataDirectory));
         builder.Services.AddSingleton(AdminPassword.LoadOrCreate(options.DataDirectory));
         AdminAccess.AddServices(builder.Services, options);
@@ -90,16 +87,29 @@ public static class FloodgateHost
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.DictionaryKeyPolicy = null;
         });
-        builder.Services.AddSingleton<IIncidentStore>(incidents);
-        builder.Services.AddSingleton(audit);
-        builder.Services.AddSingleton(exemptions);
+        builder.Services.AddSingleton(stores.Incidents);
+        builder.Services.AddSingleton(stores.Audit);
+        builder.Services.AddSingleton(stores.Exemptions);
+        foreach (var reset in stores.Resets)
+        {
+            builder.Services.AddSingleton(reset);
+        }
+
         builder.Services.AddSingleton(options.Release);
         builder.Services.AddSingleton<IIncidentAlerts, LoggedIncidentAlerts>();
         builder.Services.AddSingleton(s => new AlertDispatcher(options.Alerts, AlertChannels.From(options.Alerts, clock), clock,
             s.GetRequiredService<ILogger<AlertDispatcher>>()));
         builder.Services.AddSingleton<IIncidentAlerts>(s => s.GetRequiredService<AlertDispatcher>());
         builder.Services.AddHostedService<AlertDispatcherService>();
-        builder.Services.AddSingleton<Containment>();
+        builder.Services.AddSingleton(s => new IncidentBook(s.GetRequiredService<IAccountStore>(), s.GetRequiredService<IIncidentStore>(),
+            s.GetRequiredService<IAuditLog>(), s.GetServices<IIncidentAlerts>(), options.Rules, clock, s.GetRequiredService<ILogger<IncidentBook>>()));
+        builder.Services.AddSingleton<AccountRelease>();
+        builder.Services.AddSingleton<LimitAdjustments>();
+        builder.Services.AddSingleton<HeldMail>();
+        builder.Services.AddSingleton<PostfixHeldMail>();
+        builder.Services.AddSingleton<IHeldMail>(s => s.GetRequiredService<PostfixHeldMail>());
+        builder.Services.AddSingleton(s => new DecisionPipeline(s.GetRequiredService<DecisionEngine>(), options, s.GetRequiredService<DecisionLog>(),
+            s.GetRequiredService<ILogger<DecisionPipeline>>(), s.GetRequiredService<TrafficHistory>(), s.GetRequiredService<IncidentBook>()));
         AddRelay(builder.Services, options, clock);
         builder.Services.AddHostedService<IncidentKeeper>();
         builder.Services.AddSingleton<CounterSnapshotter>();
@@ -108,6 +118,7 @@ public static class FloodgateHost
         builder.Services.AddSingleton(decisionLog);
         builder.Services.AddHostedService<CounterSweeper>();
         builder.Services.AddSingleton<PolicyListeners>();
+        builder.Services.AddSingleton<PolicyPoint>();
 
         // Policy answers are computed in memory without blocking, so running them on the socket's own thread skips a
         // thread-pool hop per request (measured: see the README's benchmarks).
@@ -145,30 +156,32 @@ public static class FloodgateHost
         });
 
         var app = builder.Build();
-        var containment = app.Services.GetRequiredService<Containment>();
+        var incidentBook = app.Services.GetRequiredService<IncidentBook>();
+        var adjustments = app.Services.GetRequiredService<LimitAdjustments>();
         var spooled = RecoverSpool(app.Services);
         app.Services.GetRequiredService<OutboundQueue>().RecipientsRefused += (message, refused) =>
-            containment.ObserveRefusedRecipients(message.CountedAs, refused.Count);
+            incidentBook.ObserveRefusedRecipients(message.CountedAs, refused.Count);
         var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
         if (shared is not null)
         {
-            shared.Attach(containment, app.Services.GetRequiredService<ILogger<RedisStore>>(), dispatcher);
+            shared.Attach(incidentBook, adjustments, app.Services.GetRequiredService<ILogger<RedisStore>>(), dispatcher);
         }
         else
         {
-            containment.LoadAsync().GetAwaiter().GetResult();
+            incidentBook.LoadAsync().GetAwaiter().GetResult();
+            adjustments.Sync();
         }
 
         dispatcher.Delivered += d =>
         {
             if (d.IncidentId is { } id)
             {
-                containment.RecordAlerted(id, d.Channel, d.Event == AlertEvent.Suspended ? "alert delivered" : $"{d.Event} delivered".ToLowerInvariant());
+                incidentBook.RecordAlerted(id, d.Channel, d.Event == AlertEvent.Suspended ? "alert delivered" : $"{d.Event} delivered".ToLowerInvariant());
             }
         };
 
         // Incidents still open from before a restart: reminders resume; an incident already alerted is not alerted again.
-        foreach (var incident in containment.OpenIncidents)
+        foreach (var incident in incidentBook.OpenIncidents)
         {
             dispatcher.Opened(incident);
         }
@@ -198,10 +211,11 @@ public static class FloodgateHost
                     $"{options.Relay.NextHop.Host}:{options.Relay.NextHop.Port}", spooled, options.Admin.UsesTls ? "https" : "http", AdminAddress(app, options),
                     Path.Combine(options.DataDirectory, AdminToken.FileName), password.IsGenerated ? "in " + password.Path : "set with floodgate set-password", options.Rules.Rules.Count,
                     string.Join("; ", options.Rules.Rules), options.FailMode, database.Path, restored,
-                    accounts.ListSuspensionsAsync().AsTask().GetAwaiter().GetResult().Count);
+                    stores.Accounts.ListSuspensionsAsync().AsTask().GetAwaiter().GetResult().Count);
         });
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            app.Services.GetRequiredService<PostfixHeldMail>().DisposeAsync().AsTask().GetAwaiter().GetResult();
             decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
             shared?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             database.Dispose();
@@ -220,6 +234,7 @@ public static class FloodgateHost
         services.AddHostedService(s => s.GetRequiredService<OutboundQueue>());
         services.AddSingleton<RelayQuarantine>();
         services.AddSingleton<IHeldMail>(s => s.GetRequiredService<RelayQuarantine>());
+        services.AddSingleton(s => new EnforcementPoint("relay", new RelayAnswers(options.Policy), options.Relay.Networks));
         services.AddHostedService<QuarantineKeeper>();
         services.AddSingleton<RelayIntake>();
         services.AddSingleton(new RelayPassword(options.Relay.Users, clock));

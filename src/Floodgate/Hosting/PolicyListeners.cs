@@ -1,5 +1,4 @@
 using Floodgate.Configuration;
-using Floodgate.Engine;
 using Floodgate.Policy;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -30,15 +29,14 @@ public sealed class PolicyListeners(IServiceProvider services) : IDisposable
 
     public PolicyConnectionHandler Add(ListenEndpoint endpoint, ListenOptions listen)
     {
+        var options = services.GetRequiredService<FloodgateOptions>();
         var handler = new PolicyConnectionHandler(
-            services.GetRequiredService<DecisionEngine>(),
-            services.GetRequiredService<FloodgateOptions>(),
-            services.GetRequiredService<DecisionLog>(),
+            services.GetRequiredService<Pipeline.DecisionPipeline>(),
+            services.GetRequiredService<PolicyPoint>().Point,
+            options,
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<PolicyConnectionHandler>>(),
             endpoint.ToString(),
-            services.GetRequiredService<Incidents.Containment>(),
-            services.GetRequiredService<Admin.TrafficHistory>(),
             services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         _handlers.Add((endpoint, handler, listen));
         return handler;

@@ -1,12 +1,12 @@
 namespace Floodgate.Incidents;
 
 /// <summary>Every second: writes the evidence gathered for open incidents and releases accounts whose suspension time is up.</summary>
-public sealed partial class IncidentKeeper(Containment containment, TimeProvider time, ILogger<IncidentKeeper> logger) : BackgroundService
+public sealed partial class IncidentKeeper(IncidentBook incidents, AccountRelease releases, TimeProvider time, ILogger<IncidentKeeper> logger) : BackgroundService
 {
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await containment.FlushAsync();
+        await incidents.FlushAsync();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -18,8 +18,8 @@ public sealed partial class IncidentKeeper(Containment containment, TimeProvider
             {
                 try
                 {
-                    await containment.FlushAsync();
-                    await containment.ReleaseDueAsync();
+                    await incidents.FlushAsync();
+                    await releases.ReleaseDueAsync();
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -7,7 +7,7 @@ namespace Floodgate.Policy;
 /// A configured answer text ("4.7.1 Sending limit reached for {identity}...") split once into literal UTF-8 bytes and
 /// placeholders, so each refusal is written straight into the connection's buffer without building strings.
 /// </summary>
-internal sealed class AnswerTemplate
+public sealed class AnswerTemplate
 {
     /// <summary>An identity longer than this is cut in answers (Postfix limits its reply lines).</summary>
     public const int MaxIdentityChars = 256;

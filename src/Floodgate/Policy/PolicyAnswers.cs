@@ -6,13 +6,14 @@ using Floodgate.Engine;
 namespace Floodgate.Policy;
 
 /// <summary>Turns verdicts into policy answers: DUNNO, DEFER_IF_PERMIT, HOLD or a 550 reply, with the configured texts.</summary>
-public sealed class PolicyAnswers
+public sealed class PolicyAnswers : Pipeline.IVerdictRenderer
 {
     private readonly PolicyOptions _options;
     private readonly byte[] _failAnswer;
     private readonly AnswerTemplate _defer;
     private readonly AnswerTemplate _hold;
     private readonly AnswerTemplate _reject;
+    private readonly AnswerTemplate _storeUnavailable;
 
     public PolicyAnswers(PolicyOptions options, FailMode failMode)
     {
@@ -21,6 +22,7 @@ public sealed class PolicyAnswers
         _defer = new AnswerTemplate("DEFER_IF_PERMIT", options.DeferText);
         _hold = new AnswerTemplate("HOLD", options.HoldText);
         _reject = new AnswerTemplate("550", options.RejectText);
+        _storeUnavailable = new AnswerTemplate("DEFER_IF_PERMIT", StoreUnavailableText);
         MaxAnswerBytes = PolicyAttributes.ActionPrefix.Length + Math.Max(_defer.MaxBytes, Math.Max(_hold.MaxBytes, _reject.MaxBytes)) + 2;
     }
 
@@ -33,6 +35,12 @@ public sealed class PolicyAnswers
     /// </summary>
     public int Format(Span<byte> destination, in Decision decision)
     {
+        if (decision.Cause == DecisionCause.Failed)
+        {
+            _failAnswer.CopyTo(destination);
+            return _failAnswer.Length;
+        }
+
         if (decision.Verdict == Verdict.Accept)
         {
             PolicyAttributes.DunnoAnswer.CopyTo(destination);
@@ -41,6 +49,7 @@ public sealed class PolicyAnswers
 
         var template = decision.Verdict switch
         {
+            _ when decision.Cause == DecisionCause.StoreUnavailable => _storeUnavailable,
             Verdict.Defer => _defer,
             Verdict.Hold => _hold,
             _ => _reject,
@@ -54,6 +63,17 @@ public sealed class PolicyAnswers
     }
 
     private const string Dunno = "DUNNO";
+
+    /// <summary>What a client is told while the shared store is away and the deployment fails closed.</summary>
+    public const string StoreUnavailableText = "4.3.0 Policy service temporarily unavailable";
+
+    /// <inheritdoc/>
+    public int Render(in Submission submission, in Decision decision, Span<byte> destination, out Range action)
+    {
+        var length = Format(destination, decision);
+        action = PolicyAttributes.ActionPrefix.Length..(length - 2);
+        return length;
+    }
 
     /// <summary>The answer written when a decision fails inside Floodgate.</summary>
     public ReadOnlySpan<byte> Failure => _failAnswer;

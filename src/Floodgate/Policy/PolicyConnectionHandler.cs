@@ -1,11 +1,8 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
-using Floodgate.Admin;
 using Floodgate.Configuration;
 using Floodgate.Engine;
-using Floodgate.Hosting;
-using Floodgate.Incidents;
+using Floodgate.Pipeline;
 using Microsoft.AspNetCore.Connections;
 
 namespace Floodgate.Policy;
@@ -16,33 +13,25 @@ namespace Floodgate.Policy;
 /// </summary>
 public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDisposable
 {
-    private readonly DecisionEngine _engine;
+    private readonly DecisionPipeline _pipeline;
+    private readonly EnforcementPoint _point;
     private readonly PolicyOptions _options;
-    private readonly PolicyAnswers _answers;
-    private readonly DecisionLog _log;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _endpoint;
     private readonly CancellationToken _stopping;
+    private readonly TimeProvider _time;
+    private readonly IdleWatch _idleWatch;
     private int _connections;
 
-    private readonly Containment? _containment;
-    private readonly TrafficHistory? _traffic;
-    private readonly IdleWatch _idleWatch;
-
-    public PolicyConnectionHandler(DecisionEngine engine, FloodgateOptions options, DecisionLog log, TimeProvider time,
-        ILogger<PolicyConnectionHandler> logger, string endpoint, Containment? containment = null, TrafficHistory? traffic = null,
-        CancellationToken stopping = default)
+    public PolicyConnectionHandler(DecisionPipeline pipeline, EnforcementPoint point, FloodgateOptions options, TimeProvider time,
+        ILogger<PolicyConnectionHandler> logger, string endpoint, CancellationToken stopping = default)
     {
-        _containment = containment;
-        _traffic = traffic;
+        _pipeline = pipeline;
+        _point = point;
+        _time = time;
         _idleWatch = new IdleWatch(options.Policy.IdleTimeout, time);
         _stopping = stopping;
-        _engine = engine;
         _options = options.Policy;
-        _answers = new PolicyAnswers(options.Policy, options.FailMode);
-        _log = log;
-        _time = time;
         _logger = logger;
         _endpoint = endpoint;
     }
@@ -84,7 +73,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
     {
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
-        var session = new PolicySession(_options, _engine.Rules.Rules.Count, _answers.MaxAnswerBytes);
+        var session = new PolicySession(_options, _pipeline.NewScratch(_point));
 
         // Stopping closes each connection between requests, so Postfix reconnects to the next Floodgate at once
         // instead of talking to this one until the shutdown timeout. Idleness is watched by one timer for all
@@ -158,62 +147,16 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
 
         var stage = request.State is ProtocolState.Data or ProtocolState.EndOfMessage ? DecisionStage.Count : DecisionStage.Check;
         var submission = new Submission(request.SaslUsername, request.Sender, request.RecipientCount, request.Size,
-            request.ClientAddress, _time.GetUtcNow());
-        Decision decision;
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            decision = await _engine.DecideAsync(submission, stage, session.Counts);
-        }
-        catch (StoreUnavailableException)
-        {
-            // The shared store is away and the deployment fails closed; the store logs the outage once, not per request.
-            output.Write(PolicyAttributes.FailClosedAnswer);
-            return;
-        }
-        catch (Exception e)
-        {
-            LogDecisionFailed(e, _endpoint, request.SaslUsername ?? request.Sender ?? "-");
-            output.Write(_answers.Failure);
-            return;
-        }
-
-        _traffic?.Record("policy", submission, decision, stage, Stopwatch.GetElapsedTime(started));
-        var span = output.GetSpan(_answers.MaxAnswerBytes);
-        var length = _answers.Format(span, decision);
-        var answer = span[..length];
+            request.ClientAddress, _time.GetUtcNow())
+        { QueueId = request.QueueId.IsEmpty ? null : session.QueueIds.Get(request.QueueId) };
+        await _pipeline.DecideAsync(_point, submission, stage, session.Scratch, StateName(request.State), session.RecipientMemory);
+        var answer = session.Scratch.Answer;
         if (stage == DecisionStage.Count)
         {
             session.RememberCounted(answer);
         }
 
-        try
-        {
-            var action = answer[PolicyAttributes.ActionPrefix.Length..^2];
-            _log.Write("policy", submission, decision, session.Counts, _engine.Rules, StateName(request.State), action);
-        }
-        catch (Exception e)
-        {
-            // The decision stands (it may have been counted); only its log line is lost.
-            LogDecisionLogFailed(e, _endpoint);
-        }
-
-        output.Advance(length);
-
-        try
-        {
-            _containment?.Observe(submission, decision, stage, request.QueueId, request.Recipient, session.Counts);
-        }
-        catch (Exception e)
-        {
-            // The answer is written; a failure to record evidence must not change it.
-            LogIncidentFailed(e, _endpoint);
-        }
-
-        if (decision.NewlySuspended)
-        {
-            LogSuspended(decision.Suspension!.Identity.ToString(), decision.Rule?.Name ?? "-", decision.Reason);
-        }
+        output.Write(answer);
     }
 
     private static string StateName(ProtocolState state) => state switch
@@ -237,16 +180,4 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "policy {Endpoint}: refusing connection from {Remote}: {Max} connections already open")]
     private partial void LogTooManyConnections(string endpoint, string remote, int max);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: decision for {Identity} failed; answering the configured fail mode")]
-    private partial void LogDecisionFailed(Exception e, string endpoint, string identity);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: recording the incident evidence failed")]
-    private partial void LogIncidentFailed(Exception e, string endpoint);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "policy {Endpoint}: writing a decision line failed")]
-    private partial void LogDecisionLogFailed(Exception e, string endpoint);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "SUSPENDED {Identity} by rule {Rule}: {Reason}")]
-    private partial void LogSuspended(string identity, string rule, string reason);
 }

@@ -44,6 +44,9 @@ public sealed class PolicyRequest
     /// <summary>The recipient of a RCPT-state request, as raw bytes.</summary>
     public ReadOnlySpan<byte> Recipient => _recipient.AsSpan(0, _recipientLength);
 
+    /// <summary>The same bytes as <see cref="Recipient"/>, valid until the next request is parsed.</summary>
+    public ReadOnlyMemory<byte> RecipientMemory => _recipient.AsMemory(0, _recipientLength);
+
     /// <summary>Name=value lines in the request.</summary>
     public int AttributeCount { get; private set; }
 

@@ -1,4 +1,5 @@
 using Floodgate.Configuration;
+using Floodgate.Pipeline;
 
 namespace Floodgate.Policy;
 
@@ -13,19 +14,25 @@ internal sealed class PolicySession
     private int _countedLength = -1;
     private int _countedAnswerLength;
 
-    public PolicySession(PolicyOptions options, int rules, int maxAnswerBytes)
+    public PolicySession(PolicyOptions options, DecisionScratch scratch)
     {
         Parser = new PolicyRequestParser(options.MaxRequestBytes, options.MaxAttributes);
-        Counts = new long[rules];
-        _countedAnswer = new byte[maxAnswerBytes];
+        Scratch = scratch;
+        _countedAnswer = new byte[scratch.AnswerBuffer.Length];
     }
 
     public PolicyRequestParser Parser { get; }
 
     public PolicyRequest Request { get; } = new();
 
-    /// <summary>Each rule's counter after the last decision.</summary>
-    public long[] Counts { get; }
+    /// <summary>Each rule's counter after the last decision, and the answer written for it.</summary>
+    public DecisionScratch Scratch { get; }
+
+    /// <summary>Queue ids as strings, made only when the id changes (once per message, not per request).</summary>
+    public Utf8StringCache QueueIds { get; } = new();
+
+    /// <summary>The request's recipient (RCPT stage), for incident evidence.</summary>
+    public ReadOnlyMemory<byte> RecipientMemory => Request.RecipientMemory;
 
     /// <summary>The answer already given for this message, when Postfix asks again at END-OF-MESSAGE.</summary>
     public bool TryRepeat(out ReadOnlySpan<byte> answer)

@@ -125,26 +125,106 @@ public sealed partial class RelayQuarantine : IHeldMail
         return count;
     }
 
+    public string Place => "relay quarantine";
+
     /// <inheritdoc/>
-    public Task<int> ReleaseAsync(Identity identity, ReleaseMode mode, string by)
+    public Task<IReadOnlyList<HeldMailEntry>> ListAsync(Identity? identity, int limit) =>
+        Task.FromResult<IReadOnlyList<HeldMailEntry>>([.. _held.Values
+            .Where(m => identity is null || m.HeldFor == identity.Value.ToString())
+            .OrderBy(m => m.HeldAt ?? m.ReceivedAt)
+            .Take(limit)
+            .Select(m => new HeldMailEntry(Place, m.Id, m.HeldFor ?? m.CountedAs ?? "-", m.HeldReason ?? "held", m.HeldAt ?? m.ReceivedAt, "relay", m.Sender))]);
+
+    /// <inheritdoc/>
+    public Task<long> CountAsync(Identity identity)
+    {
+        var key = identity.ToString();
+        return Task.FromResult((long)_held.Values.Count(m => m.HeldFor == key));
+    }
+
+    /// <inheritdoc/>
+    public async Task<HeldMailRelease> ReleaseAsync(Identity identity, ReleaseMode mode, string by)
     {
         if (mode == ReleaseMode.Keep)
         {
-            return Task.FromResult(0);
+            return new HeldMailRelease(Place, 0, 0, 0, null);
         }
 
         // Remembered (for a minute) before the scan, so a message being held at this very moment is caught by AddAsync.
         var now = _time.GetUtcNow();
-        foreach (var (key, old) in _releases)
+        foreach (var (remembered, old) in _releases)
         {
             if (now - old.At > TimeSpan.FromMinutes(1))
             {
-                _releases.TryRemove(key, out _);
+                _releases.TryRemove(remembered, out _);
             }
         }
 
-        _releases[identity.ToString()] = (mode, now);
-        return ActOnAsync([.. _held.Values.Where(m => m.HeldFor == identity.ToString())], mode);
+        var key = identity.ToString();
+        _releases[key] = (mode, now);
+        string? problem = null;
+        var acted = 0;
+        try
+        {
+            acted = await ActOnAsync([.. _held.Values.Where(m => m.HeldFor == key)], mode);
+        }
+        catch (IOException e)
+        {
+            // A message the disk would not let go of stays held, and listed; the rest were acted on.
+            problem = e.Message;
+        }
+
+        if (acted > 0)
+        {
+            await _audit.AppendAsync(new AuditEntry(now, by, mode == ReleaseMode.Purge ? "quarantine purge" : "quarantine release", key,
+                $"{acted} messages {(mode == ReleaseMode.Purge ? "purged" : "released")}"));
+        }
+
+        return new HeldMailRelease(Place, acted, _held.Values.Count(m => m.HeldFor == key), 0, problem);
+    }
+
+    /// <summary>Delayed messages waiting for their window, oldest first.</summary>
+    public int DelayedCount => _held.Values.Count(m => m.Delayed);
+
+    /// <summary>
+    /// Offers every delayed message, oldest first, to <paramref name="redecide"/>: accepted ones go out, held ones
+    /// (their account was suspended meanwhile) stay held for good; an identity still deferred keeps the rest of its
+    /// mail waiting, in order. Returns how many went out.
+    /// </summary>
+    public async Task<int> ReleaseDelayedAsync(Func<SpooledMessage, Task<Verdict>> redecide)
+    {
+        var waiting = new HashSet<string>(StringComparer.Ordinal);
+        var released = 0;
+        foreach (var message in _held.Values.Where(m => m.Delayed).OrderBy(m => m.HeldAt ?? m.ReceivedAt).ThenBy(m => m.Id, StringComparer.Ordinal).ToList())
+        {
+            var key = message.HeldFor ?? message.CountedAs ?? message.Sender;
+            if (waiting.Contains(key) || !_held.ContainsKey(message.Id))
+            {
+                continue;
+            }
+
+            var verdict = await redecide(message);
+            if (verdict == Verdict.Defer)
+            {
+                waiting.Add(key);
+            }
+            else if (verdict == Verdict.Accept)
+            {
+                if (_held.TryRemove(message.Id, out var current))
+                {
+                    await Restoring(current, Forward(current));
+                    released++;
+                }
+            }
+            else if (_held.TryGetValue(message.Id, out var current))
+            {
+                var held = current with { Delayed = false, HeldReason = "held after a delay: the account was suspended or a hold limit reached" };
+                await _spool.SaveAsync(held);
+                _held[message.Id] = held;
+            }
+        }
+
+        return released;
     }
 
     /// <summary>Purges held mail older than the retention; returns how many.</summary>
@@ -197,7 +277,7 @@ public sealed partial class RelayQuarantine : IHeldMail
 
     private async Task Forward(SpooledMessage message)
     {
-        var queued = message with { State = SpoolState.Queued, NextAttemptAt = null };
+        var queued = message with { State = SpoolState.Queued, NextAttemptAt = null, Delayed = false };
         await _spool.SaveAsync(queued);
         _outbound.Enqueue(queued);
     }

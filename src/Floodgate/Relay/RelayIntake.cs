@@ -1,41 +1,35 @@
-using System.Text;
 using Floodgate.Configuration;
 using Floodgate.Engine;
-using Floodgate.Hosting;
-using Floodgate.Incidents;
+using Floodgate.Pipeline;
 using Floodgate.Quarantine;
 using MimeKit;
 
 namespace Floodgate.Relay;
 
 /// <summary>
-/// Turns a finished relay transaction into a decision and acts on it: accepted mail goes to the outbound queue, held
-/// mail (and all of a suspended account's) into the quarantine, both answered 250 once durable on disk; deferred and
-/// refused mail is answered 451 or 550 and not kept.
+/// Turns a finished relay transaction into a submission for the decision pipeline and acts on its verdict: accepted
+/// mail goes to the outbound queue; held mail (a hold limit, or all of a suspended account's) into the quarantine;
+/// deferred mail into the quarantine too, as delayed, released by itself once the account's window has room, so the
+/// upstream server's queue drains instead of retrying; all three answered 250 once durable on disk. Refused mail is
+/// answered 550, and a store that is away (fail mode closed) 451; neither is kept.
 /// </summary>
 public sealed partial class RelayIntake
 {
-    private readonly DecisionEngine _engine;
+    private readonly DecisionPipeline _pipeline;
+    private readonly EnforcementPoint _point;
     private readonly IOutboundDelivery _outbound;
     private readonly RelayQuarantine _quarantine;
-    private readonly Containment? _containment;
-    private readonly DecisionLog _log;
     private readonly RelayOptions _options;
-    private readonly FloodgateOptions _floodgate;
     private readonly ILogger<RelayIntake> _logger;
-    private readonly Admin.TrafficHistory? _traffic;
 
-    public RelayIntake(MessageSpool spool, DecisionEngine engine, IOutboundDelivery outbound, RelayQuarantine quarantine, Containment? containment,
-        DecisionLog log, FloodgateOptions options, ILogger<RelayIntake> logger, Admin.TrafficHistory? traffic = null)
+    public RelayIntake(MessageSpool spool, DecisionPipeline pipeline, EnforcementPoint point, IOutboundDelivery outbound, RelayQuarantine quarantine,
+        FloodgateOptions options, ILogger<RelayIntake> logger)
     {
-        _traffic = traffic;
         Spool = spool;
-        _engine = engine;
+        _pipeline = pipeline;
+        _point = point;
         _outbound = outbound;
         _quarantine = quarantine;
-        _containment = containment;
-        _log = log;
-        _floodgate = options;
         _options = options.Relay;
         _logger = logger;
     }
@@ -56,27 +50,16 @@ public sealed partial class RelayIntake
         }
 
         var headers = ReadHeaders(content.Id);
-        var identity = IdentityOf(transaction);
+        var identity = IdentityOf(transaction.Login, transaction.Sender);
         var submission = new Submission(identity, transaction.Sender, transaction.Recipients.Count, content.Length,
             transaction.ClientAddress.ToString(), transaction.ReceivedAt)
-        { Recipients = transaction.Recipients };
-        var counts = new long[_engine.Rules.Rules.Count];
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        Decision decision;
-        try
+        { Recipients = transaction.Recipients, QueueId = content.Id, Subject = headers.Subject, AccountFromSender = CountsBySender(transaction.Login) };
+        var scratch = _pipeline.NewScratch(_point);
+        var decision = await _pipeline.DecideAsync(_point, submission, DecisionStage.Count, scratch, "DATA");
+        var answer = scratch.AnswerText;
+        if (decision.Verdict == Verdict.Reject || decision.Cause is DecisionCause.StoreUnavailable || (decision.Cause is DecisionCause.Failed && decision.Verdict != Verdict.Accept))
         {
-            decision = await _engine.DecideAsync(submission, DecisionStage.Count, counts);
-        }
-        catch (Exception e)
-        {
-            // What the deployment chose for internal failures: open lets the mail through, closed asks to retry.
-            LogDecisionFailed(e, identity ?? transaction.Sender);
-            if (_floodgate.FailMode == FailMode.Closed)
-            {
-                return "451 4.3.0 Temporary local problem; please try again later";
-            }
-
-            decision = new Decision(Verdict.Accept, DecisionCause.WithinLimits);
+            return answer;
         }
 
         var message = new SpooledMessage
@@ -95,42 +78,15 @@ public sealed partial class RelayIntake
             From = headers.From,
             MessageId = headers.MessageId,
         };
-        var answer = decision.Verdict switch
-        {
-            Verdict.Accept => $"250 2.0.0 Ok: queued as {content.Id}",
-            Verdict.Hold => $"250 2.0.0 Ok: queued as {content.Id}",
-            Verdict.Defer => "451 " + Render(_floodgate.Policy.DeferText, decision),
-            _ => "550 " + Render(_floodgate.Policy.RejectText, decision),
-        };
-        _log.Write("relay", submission, decision, counts, _engine.Rules, "DATA", decision.Verdict switch
-        {
-            Verdict.Accept => "queued " + content.Id,
-            Verdict.Hold => "held " + content.Id,
-            _ => answer,
-        });
-        _traffic?.Record("relay", submission, decision, DecisionStage.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        try
-        {
-            _containment?.Observe(submission, decision, DecisionStage.Count, default, default, counts, headers.Subject);
-        }
-        catch (Exception e)
-        {
-            LogEvidenceFailed(e);
-        }
-
-        if (decision.Verdict is Verdict.Defer or Verdict.Reject)
-        {
-            return answer;
-        }
-
-        if (decision.Verdict == Verdict.Hold)
+        if (decision.Verdict is Verdict.Hold or Verdict.Defer)
         {
             message = message with
             {
                 State = SpoolState.Held,
                 HeldFor = (decision.Suspension?.Identity ?? decision.Identity)?.ToString(),
-                HeldReason = decision.Reason,
+                HeldReason = decision.Verdict == Verdict.Defer ? "delayed until the window has room: " + decision.Reason : decision.Reason,
                 HeldAt = transaction.ReceivedAt,
+                Delayed = decision.Verdict == Verdict.Defer,
             };
         }
 
@@ -156,23 +112,28 @@ public sealed partial class RelayIntake
         return answer;
     }
 
+    /// <summary>
+    /// Decides again on a delayed message (its window may have room now) as if it were sent now: accepted, it is
+    /// counted and goes out; still deferred, it waits; held (the account was suspended meanwhile), it stays held.
+    /// </summary>
+    public async Task<Verdict> RedecideAsync(SpooledMessage message, DateTimeOffset now)
+    {
+        var submission = new Submission(IdentityOf(message.Login, message.Sender), message.Sender, message.Recipients.Count, message.Size,
+            message.ClientAddress, now)
+        { Recipients = message.Recipients, QueueId = message.Id, Subject = message.Subject, AccountFromSender = CountsBySender(message.Login) };
+        var decision = await _pipeline.DecideAsync(_point, submission, DecisionStage.Count, _pipeline.NewScratch(_point), "DELAYED");
+        return decision.Cause is DecisionCause.StoreUnavailable or DecisionCause.Failed && decision.Verdict != Verdict.Accept ? Verdict.Defer : decision.Verdict;
+    }
+
     // The account is the relay login when the upstream server logs in per user, else the envelope sender; the null
     // sender (a bounce) has none and falls back to the configured identity (the client address by default).
-    private string? IdentityOf(RelayTransaction transaction)
+    private string? IdentityOf(string? login, string sender)
     {
-        var who = _options.Identity == RelayIdentity.Login && transaction.Login is { } login ? login : transaction.Sender;
+        var who = CountsBySender(login) ? sender : login!;
         return who.Length == 0 ? null : who.ToLowerInvariant();
     }
 
-    private static string Render(string template, in Decision decision)
-    {
-        var text = new StringBuilder(template)
-            .Replace("{identity}", (decision.Suspension?.Identity ?? decision.Identity)?.Key ?? "this sender")
-            .Replace("{rule}", decision.Rule?.Name ?? "suspended")
-            .Replace("{window}", decision.Rule?.WindowText ?? "")
-            .ToString();
-        return text.ReplaceLineEndings(" ");
-    }
+    private bool CountsBySender(string? login) => _options.Identity != RelayIdentity.Login || login is null;
 
     private (string? Subject, string? From, string? MessageId) ReadHeaders(string id)
     {
@@ -195,9 +156,4 @@ public sealed partial class RelayIntake
     [LoggerMessage(Level = LogLevel.Error, Message = "relay: could not spool a message from <{Sender}>; answered 451")]
     private partial void LogSpoolFailed(Exception e, string sender);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "relay: decision failed for {Identity}; answered by fail mode")]
-    private partial void LogDecisionFailed(Exception e, string identity);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "relay: could not record incident evidence")]
-    private partial void LogEvidenceFailed(Exception e);
 }

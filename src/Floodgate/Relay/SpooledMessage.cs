@@ -51,6 +51,9 @@ public sealed record SpooledMessage
 
     public DateTimeOffset? HeldAt { get; init; }
 
+    /// <summary>Held because a defer limit was reached: released by itself, oldest first, once its window has room.</summary>
+    public bool Delayed { get; init; }
+
     public int Attempts { get; init; }
 
     public DateTimeOffset? NextAttemptAt { get; init; }

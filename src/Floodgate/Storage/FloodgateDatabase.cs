@@ -70,6 +70,17 @@ public sealed class FloodgateDatabase : IDisposable
             created_at TEXT NOT NULL,
             PRIMARY KEY (key, rule));
         """,
+        """
+        CREATE TABLE held_mail (
+            queue_id TEXT NOT NULL PRIMARY KEY,
+            identity TEXT NOT NULL,
+            reason   TEXT NOT NULL,
+            held_at  TEXT NOT NULL,
+            point    TEXT NOT NULL,
+            sender   TEXT,
+            state    TEXT NOT NULL);
+        CREATE INDEX held_mail_held ON held_mail (identity, held_at) WHERE state = 'held';
+        """,
     ];
 
     private readonly SqliteConnection _connection;

@@ -9,7 +9,7 @@ namespace Floodgate.Storage;
 /// (the same bytes as its snapshot); a whole check-and-count is one Lua script, so every node enforces each limit exactly.
 /// While Redis is unavailable, decides with this node's own counters (fail open) or throws <see cref="StoreUnavailableException"/>.
 /// </summary>
-public sealed class RedisCounterStore : ICounterStore, ICounterView
+public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterReset
 {
     // The ring as SlidingWindow.WriteTo lays it out: newest slot (int64), total (int64), 32 slot counts (uint32), little-endian.
     // Same semantics as MemoryCounterStore.Charge, for each decision of a batch in turn: advance each ring to the current
@@ -180,10 +180,10 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView
     }
 
     /// <summary>Forgets an identity's counters in Redis (every rule of its scope) and on this node.</summary>
-    public async Task ResetAsync(RuleSet rules, Identity identity)
+    public async Task ResetAsync(Identity identity)
     {
         _local.Reset(identity.Scope, identity.Key);
-        var keys = rules.Rules.Where(r => r.Scope == identity.Scope).Select(r => (RedisKey)KeyOf(_prefix, r, identity.Key)).ToArray();
+        var keys = _local.Rules.Rules.Where(r => r.Scope == identity.Scope).Select(r => (RedisKey)KeyOf(_prefix, r, identity.Key)).ToArray();
         if (keys.Length > 0)
         {
             await _redis.Database.KeyDeleteAsync(keys);

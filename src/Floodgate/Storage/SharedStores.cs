@@ -38,14 +38,14 @@ public sealed partial class SharedStores : IAsyncDisposable
         return new SharedStores(redis, new RedisCounterStore(redis, local), await RedisAccountStore.OpenAsync(redis));
     }
 
-    /// <summary>Loads incidents and exemptions into <paramref name="containment"/> and keeps them fresh from now on.</summary>
-    public void Attach(Containment containment, ILogger<RedisStore> logger, AlertDispatcher alerts)
+    /// <summary>Loads incidents and exemptions from Redis and keeps them fresh from now on.</summary>
+    public void Attach(IncidentBook incidents, LimitAdjustments adjustments, ILogger<RedisStore> logger, AlertDispatcher alerts)
     {
         _logger = logger;
         Redis.Attach(logger, alerts);
-        Redis.Changed += family => _ = SyncAsync(containment, family);
-        Redis.Restored += () => _ = SyncAsync(containment, null);
-        SyncAsync(containment, null).GetAwaiter().GetResult();
+        Redis.Changed += family => _ = SyncAsync(incidents, adjustments, family);
+        Redis.Restored += () => _ = SyncAsync(incidents, adjustments, null);
+        SyncAsync(incidents, adjustments, null).GetAwaiter().GetResult();
     }
 
     public async ValueTask DisposeAsync()
@@ -55,7 +55,7 @@ public sealed partial class SharedStores : IAsyncDisposable
     }
 
     // family null: everything (at start, and when Redis returns after an outage in which messages were lost).
-    private async Task SyncAsync(Containment containment, string? family)
+    private async Task SyncAsync(IncidentBook incidents, LimitAdjustments adjustments, string? family)
     {
         // A slow answer (a cold start) is tried again; a real outage is reported, and Redis's return syncs again.
         for (var attempt = 1; ; attempt++)
@@ -64,12 +64,12 @@ public sealed partial class SharedStores : IAsyncDisposable
             {
                 if (family is null or RedisIncidentStore.Family)
                 {
-                    await containment.SyncIncidentsAsync();
+                    await incidents.SyncIncidentsAsync();
                 }
 
                 if (family is null or RedisExemptions.Family)
                 {
-                    await Task.Run(containment.SyncExemptions);
+                    await Task.Run(adjustments.Sync);
                 }
 
                 return;

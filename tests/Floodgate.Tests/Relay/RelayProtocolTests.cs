@@ -337,7 +337,7 @@ public sealed class RelayProtocolTests
         Assert.Equal(3, held.Count);
         Assert.All(held, m => Assert.Equal("account:alice@flood.example", m.HeldFor));
         Assert.Equal(["Cheap pills 3", "Cheap pills 4", "Cheap pills 5"], held.Select(m => m.Subject));
-        var incident = server.Service<Floodgate.Incidents.Containment>().OpenIncidents.Single();
+        var incident = server.Service<Floodgate.Incidents.IncidentBook>().OpenIncidents.Single();
         Assert.Contains("Cheap pills 4", incident.Evidence.Subjects);
         Assert.Equal(3, incident.Evidence.RecipientDomains["example.net"]);
     }

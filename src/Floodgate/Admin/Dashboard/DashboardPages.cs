@@ -70,7 +70,7 @@ public static class DashboardPages
         app.MapPost("/accounts/{account}/suspend", Suspend);
         app.MapPost("/accounts/{account}/release", Release);
         app.MapPost("/accounts/{account}/exempt", Exempt);
-        app.MapPost("/accounts/{account}/unexempt", async (string account, Containment containment) =>
+        app.MapPost("/accounts/{account}/unexempt", async (string account, LimitAdjustments containment) =>
         {
             await containment.RemoveExemptionAsync(account, Actor);
             return Done(account, "Exemption removed.");
@@ -118,7 +118,7 @@ public static class DashboardPages
         target is { Length: > 0 } t && t[0] == '/' && !t.StartsWith("//", StringComparison.Ordinal) && !t.StartsWith("/\\", StringComparison.Ordinal) ? t : "/";
 
     private static async Task<IResult> Overview(HttpContext context, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
-        Containment containment, PolicyListeners listeners, TrafficHistory traffic, FloodgateOptions options, TimeProvider time, int? hours,
+        IncidentBook containment, PolicyListeners listeners, TrafficHistory traffic, FloodgateOptions options, TimeProvider time, int? hours,
         RelayListeners relays, Quarantine.RelayQuarantine quarantine, Relay.IOutboundDelivery outbound)
     {
         var now = time.GetUtcNow();
@@ -186,7 +186,7 @@ public static class DashboardPages
             $"Release {account} and DELETE all of its held mail?", ("mode", "purge"));
 
     private static async Task<IResult> AccountPage(string account, HttpContext context, DecisionEngine engine, IAccountStore accounts,
-        MemoryCounterStore counters, Containment containment, IIncidentStore incidents, TrafficHistory traffic, TimeProvider time, string? done)
+        MemoryCounterStore counters, IncidentBook containment, IIncidentStore incidents, TrafficHistory traffic, TimeProvider time, string? done)
     {
         var now = time.GetUtcNow();
         var csrf = AdminAccess.CsrfToken(context);
@@ -251,7 +251,7 @@ public static class DashboardPages
         </article>
         """;
 
-    private static async Task<IResult> Suspend(string account, HttpContext context, Containment containment)
+    private static async Task<IResult> Suspend(string account, HttpContext context, IncidentBook containment)
     {
         var form = await context.Request.ReadFormAsync();
         var reason = form["reason"].ToString().Trim();
@@ -259,7 +259,7 @@ public static class DashboardPages
         return Done(account, "Suspended: its mail is held until you release it.");
     }
 
-    private static async Task<IResult> Release(string account, HttpContext context, Containment containment)
+    private static async Task<IResult> Release(string account, HttpContext context, AccountRelease containment)
     {
         var form = await context.Request.ReadFormAsync();
         var mode = form["mode"].ToString() switch
@@ -269,17 +269,17 @@ public static class DashboardPages
             _ => ReleaseMode.Keep,
         };
         var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, account.ToLowerInvariant()), mode, Actor);
-        var text = !outcome.WasSuspended && outcome.Incident is null ? "It was not suspended."
+        var text = !outcome.WasSuspended && outcome.Incident is null && outcome.HeldMessages == 0 ? "It was not suspended and had no held mail."
             : mode switch
             {
                 ReleaseMode.Deliver => $"Released; {outcome.HeldMessages} held messages sent on.",
                 ReleaseMode.Purge => $"Released; {outcome.HeldMessages} held messages deleted.",
                 _ => "Released; its held mail stays held.",
-            };
+            } + (outcome.HeldLeft > 0 ? $" {outcome.HeldLeft} are still held." : "");
         return Done(account, outcome.Problem is null ? text : $"{text} Problem: {outcome.Problem}");
     }
 
-    private static async Task<IResult> Exempt(string account, HttpContext context, Containment containment, TimeProvider time)
+    private static async Task<IResult> Exempt(string account, HttpContext context, LimitAdjustments containment, TimeProvider time)
     {
         var form = await context.Request.ReadFormAsync();
 
@@ -299,7 +299,7 @@ public static class DashboardPages
     private static IResult Done(string account, string text) =>
         Results.Redirect($"{AccountHref(account.ToLowerInvariant())}?done={Uri.EscapeDataString(text)}");
 
-    private static async Task<IResult> IncidentsPage(HttpContext context, IIncidentStore incidents, Containment containment)
+    private static async Task<IResult> IncidentsPage(HttpContext context, IIncidentStore incidents, IncidentBook containment)
     {
         var open = containment.OpenIncidents.Select(i => i.Snapshot()).ToList();
         var list = open.Concat((await incidents.ListAsync(false, 200)).Where(i => open.All(o => o.Id != i.Id)))
@@ -317,7 +317,7 @@ public static class DashboardPages
         return Page(context, "Incidents", main);
     }
 
-    private static async Task<IResult> IncidentPage(long id, HttpContext context, IIncidentStore incidents, Containment containment)
+    private static async Task<IResult> IncidentPage(long id, HttpContext context, IIncidentStore incidents, IncidentBook containment)
     {
         var incident = containment.OpenIncidents.FirstOrDefault(i => i.Id == id)?.Snapshot() ?? await incidents.GetAsync(id);
         if (incident is null)

@@ -1,0 +1,331 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Floodgate.Alerts;
+using Floodgate.Engine;
+
+namespace Floodgate.Incidents;
+
+/// <summary>
+/// The incidents of the containment ladder: opens one per suspension (with evidence, and an alert), adds what the
+/// suspended identity keeps trying to its evidence, and closes it when the identity is released. Evidence is written
+/// in batches, off the decision path.
+/// </summary>
+public sealed partial class IncidentBook
+{
+    // A sample is enough to show what the account was sending; alerts and the API list it.
+    private const int MaxSubjects = 20;
+
+    private readonly IAccountStore _accounts;
+    private readonly IIncidentStore _incidents;
+    private readonly IAuditLog _audit;
+    private readonly IIncidentAlerts[] _alerts;
+    private readonly RuleSet _rules;
+    private readonly TimeProvider _time;
+    private readonly ILogger<IncidentBook> _logger;
+    private readonly ConcurrentDictionary<Identity, Incident> _open = new();
+    private readonly ConcurrentDictionary<Incident, byte> _dirty = new(ReferenceEqualityComparer.Instance);
+
+    public IncidentBook(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IEnumerable<IIncidentAlerts> alerts,
+        RuleSet rules, TimeProvider time, ILogger<IncidentBook> logger)
+    {
+        _logger = logger;
+        _accounts = accounts;
+        _incidents = incidents;
+        _audit = audit;
+        _alerts = [.. alerts];
+        _rules = rules;
+        _time = time;
+    }
+
+    /// <summary>Incidents not yet closed.</summary>
+    public IReadOnlyCollection<Incident> OpenIncidents => [.. _open.Values.OrderBy(i => i.Id)];
+
+    public Incident? OpenIncidentOf(Identity identity) => _open.TryGetValue(identity, out var incident) ? incident : null;
+
+    /// <summary>Reads open incidents back from the store (at start).</summary>
+    public Task LoadAsync() => SyncIncidentsAsync();
+
+    /// <summary>
+    /// Takes in the store's open incidents and drops those it has closed: in a cluster, another node may have opened
+    /// or closed them. An incident this node keeps evidence in stays the same object.
+    /// </summary>
+    public async Task SyncIncidentsAsync()
+    {
+        var stored = (await _incidents.ListAsync(openOnly: true, int.MaxValue)).ToDictionary(i => i.Identity);
+        foreach (var (identity, incident) in stored)
+        {
+            // A provisional incident (Id 0: evidence seen before the suspending node stored its incident) gives way
+            // to the stored one; the same incident already held here keeps its newer evidence.
+            if (!_open.TryGetValue(identity, out var live) || live.Id != incident.Id)
+            {
+                _open[identity] = incident;
+            }
+        }
+
+        foreach (var (identity, live) in _open)
+        {
+            if (live.Id != 0 && (!stored.TryGetValue(identity, out var incident) || incident.Id != live.Id))
+            {
+                _open.TryRemove(new KeyValuePair<Identity, Incident>(identity, live));
+                _dirty.TryRemove(live, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Looks at one decision: a new suspension opens an incident; a refusal of a suspended identity adds to its
+    /// evidence. Accepted mail costs one comparison.
+    /// </summary>
+    public void Observe(in Submission submission, in Decision decision, DecisionStage stage, ReadOnlySpan<byte> recipient,
+        ReadOnlySpan<long> counts)
+    {
+        if (decision.Verdict == Verdict.Accept || decision.Suspension is not { } suspension)
+        {
+            return;
+        }
+
+        // Other connections see the suspension while its incident is still being written: they add their evidence
+        // to the same incident object, which the suspending decision then fills in and stores.
+        var opened = decision.NewlySuspended ? Open(suspension, submission, decision, counts, announce: false) : null;
+        var incident = opened ?? _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
+
+        lock (incident)
+        {
+            var evidence = incident.Evidence;
+            evidence.FirstSubmission ??= submission.Time;
+            evidence.LastSubmission = submission.Time;
+            if (stage == DecisionStage.Count)
+            {
+                evidence.RefusedMessages++;
+                evidence.RefusedRecipients += submission.RecipientCount;
+            }
+
+            Tally(evidence.ClientAddresses, submission.ClientAddress);
+            Tally(evidence.Senders, string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender);
+            var at = recipient.LastIndexOf((byte)'@');
+            if (at >= 0 && at < recipient.Length - 1)
+            {
+                Tally(evidence.RecipientDomains, Encoding.UTF8.GetString(recipient[(at + 1)..]).ToLowerInvariant());
+            }
+
+            foreach (var address in submission.Recipients ?? [])
+            {
+                var domainAt = address.LastIndexOf('@');
+                if (domainAt >= 0 && domainAt < address.Length - 1)
+                {
+                    Tally(evidence.RecipientDomains, address[(domainAt + 1)..].ToLowerInvariant());
+                }
+            }
+
+            if (submission.Subject is { } subject && evidence.Subjects.Count < MaxSubjects && !evidence.Subjects.Contains(subject))
+            {
+                evidence.Subjects.Add(subject);
+            }
+
+            // A sample for the admin to look at; release finds every held message through the held-mail ledger.
+            if (submission.QueueId is { } id && evidence.QueueIds.Count < IncidentEvidence.MaxListed
+                && (evidence.QueueIds.Count == 0 || evidence.QueueIds[^1] != id))
+            {
+                evidence.QueueIds.Add(id);
+            }
+
+            if (!submission.HasLogin)
+            {
+                evidence.WithoutLogin++;
+            }
+        }
+
+        _dirty[incident] = 0;
+        if (opened is not null)
+        {
+            Announce(opened);
+        }
+    }
+
+    /// <summary>Notes recipients the relay's next hop refused for good, for mail counted against <paramref name="countedAs"/>.</summary>
+    public void ObserveRefusedRecipients(string? countedAs, int count)
+    {
+        if (countedAs is null || count <= 0)
+        {
+            return;
+        }
+
+        LogRefusedByNextHop(countedAs, count);
+        var incident = _open.Values.FirstOrDefault(i => i.Identity.ToString() == countedAs);
+        if (incident is null)
+        {
+            return;
+        }
+
+        lock (incident)
+        {
+            incident.Evidence.RecipientsRefusedByNextHop += count;
+        }
+
+        _dirty[incident] = 0;
+    }
+
+    /// <summary>Suspends an identity by hand; returns its open incident (an existing one if it was already suspended).</summary>
+    public async Task<Incident> SuspendAsync(Identity identity, string reason, string by)
+    {
+        var now = _time.GetUtcNow();
+        var suspension = new Suspension(identity, now, null, reason, by);
+        if (!await _accounts.SuspendAsync(suspension)
+            && (_open.TryGetValue(identity, out var existing) || (existing = await StoredOpenIncidentAsync(identity)) is not null))
+        {
+            return existing;
+        }
+
+        await _audit.AppendAsync(new AuditEntry(now, by, "suspend", identity.ToString(), reason));
+        return Open(suspension, null, null, [], announce: true);
+    }
+
+    /// <summary>
+    /// Closes <paramref name="identity"/>'s open incident (this node's, or the store's: in a cluster another node may
+    /// have opened it) with how it ended; returns it, or null when it had none.
+    /// </summary>
+    public async Task<Incident?> CloseAsync(Identity identity, string resolution, string by, string detail)
+    {
+        var now = _time.GetUtcNow();
+        _open.TryRemove(identity, out var incident);
+        incident ??= await StoredOpenIncidentAsync(identity);
+        if (incident is null)
+        {
+            return null;
+        }
+
+        lock (incident)
+        {
+            incident.ClosedAt = now;
+            incident.ClosedBy = by;
+            incident.Resolution = resolution;
+            incident.Timeline.Add(new IncidentEvent(now, resolution, by, detail));
+        }
+
+        _dirty.TryRemove(incident, out _);
+        await _incidents.SaveAsync(incident);
+        foreach (var alerts in _alerts)
+        {
+            alerts.Closed(incident);
+        }
+
+        return incident;
+    }
+
+    /// <summary>Drops <paramref name="identity"/>'s incident from this node's open ones without closing it (another node did).</summary>
+    public void Forget(Identity identity)
+    {
+        if (_open.TryRemove(identity, out var incident))
+        {
+            _dirty.TryRemove(incident, out _);
+        }
+    }
+
+    /// <summary>Open incidents whose suspension time is up, for an automatic release.</summary>
+    public IReadOnlyList<Incident> DueForRelease(DateTimeOffset now) => [.. _open.Values.Where(i => i.AutoReleaseAt is { } at && at <= now)];
+
+    /// <summary>Adds an alert's delivery to its incident's timeline.</summary>
+    public void RecordAlerted(long incidentId, string channel, string detail)
+    {
+        var incident = _open.Values.FirstOrDefault(i => i.Id == incidentId);
+        if (incident is null)
+        {
+            return;
+        }
+
+        lock (incident)
+        {
+            incident.Timeline.Add(new IncidentEvent(_time.GetUtcNow(), "alerted", channel, detail));
+        }
+
+        _dirty[incident] = 0;
+    }
+
+    /// <summary>Writes the evidence gathered since the last flush.</summary>
+    public async Task FlushAsync()
+    {
+        foreach (var incident in _dirty.Keys)
+        {
+            // An incident still being opened has no id yet: it is saved on a later flush.
+            if (incident.Id != 0 && _dirty.TryRemove(incident, out _))
+            {
+                await _incidents.SaveAsync(incident);
+            }
+        }
+    }
+
+    private async Task<Incident?> StoredOpenIncidentAsync(Identity identity) =>
+        (await _incidents.ListAsync(openOnly: true, int.MaxValue)).FirstOrDefault(i => i.Identity == identity);
+
+    private static void Tally(Dictionary<string, long> counts, string? key)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
+        if (counts.TryGetValue(key, out var n))
+        {
+            counts[key] = n + 1;
+        }
+        else if (counts.Count < IncidentEvidence.MaxListed)
+        {
+            counts[key] = 1;
+        }
+    }
+
+    private static Incident Provisional(Suspension suspension) => new()
+    {
+        Identity = suspension.Identity,
+        Rule = suspension.Rule,
+        Reason = suspension.Reason,
+        OpenedAt = suspension.Since,
+    };
+
+    private Incident Open(Suspension suspension, Submission? submission, Decision? decision, ReadOnlySpan<long> counts, bool announce)
+    {
+        var rule = _rules.Rules.FirstOrDefault(r => r.Name == suspension.Rule);
+        var incident = _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
+        lock (incident)
+        {
+            incident.AutoReleaseAt = rule?.ReleaseAfter is { } after ? suspension.Since + after : null;
+            for (var i = 0; i < counts.Length && i < _rules.Rules.Count; i++)
+            {
+                var r = _rules.Rules[i];
+                if (counts[i] >= 0 && r.Scope == suspension.Identity.Scope)
+                {
+                    var max = decision is { Rule: { } decisive } d && decisive == r ? d.Max : r.MaxFor(suspension.Identity.Key);
+                    incident.Evidence.Counters.Add(new CounterValue(r.Name, r.UnitText, counts[i], max, r.WindowText));
+                }
+            }
+
+            incident.Timeline.Add(new IncidentEvent(suspension.Since, "suspended", suspension.By,
+                suspension.Reason + (incident.AutoReleaseAt is { } at ? $"; released automatically at {at:u}" : "; until an admin releases it")));
+            if (submission is { } s)
+            {
+                incident.Evidence.FirstSubmission ??= s.Time;
+                incident.Evidence.LoginInvolved = s.HasLogin;
+            }
+        }
+
+        // Rare (once per suspension) and as durable as the suspension: written here, on the decision path.
+        _incidents.AddAsync(incident).GetAwaiter().GetResult();
+        if (announce)
+        {
+            Announce(incident);
+        }
+
+        return incident;
+    }
+
+    private void Announce(Incident incident)
+    {
+        foreach (var alerts in _alerts)
+        {
+            alerts.Opened(incident);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "relay: the next hop refused {Count} recipients of mail counted against {Identity}")]
+    private partial void LogRefusedByNextHop(string identity, int count);
+}

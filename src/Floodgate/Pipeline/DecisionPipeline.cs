@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using Floodgate.Admin;
+using Floodgate.Configuration;
+using Floodgate.Engine;
+using Floodgate.Hosting;
+using Floodgate.Incidents;
+
+namespace Floodgate.Pipeline;
+
+/// <summary>
+/// The one owner of "a submission was decided", whichever enforcement point it came from: who the sender is and how
+/// far to trust it, the engine, the fail modes (the shared store's included), the answer in the point's protocol,
+/// the decision log, traffic history and metrics, incident evidence and the record of held mail. A listener only
+/// parses its protocol into a <see cref="Submission"/> and writes out the answer this returns.
+/// </summary>
+public sealed partial class DecisionPipeline
+{
+    private readonly DecisionEngine _engine;
+    private readonly FailMode _failMode;
+    private readonly DecisionLog _log;
+    private readonly TrafficHistory? _traffic;
+    private readonly IncidentBook? _incidents;
+    private readonly ILogger<DecisionPipeline> _logger;
+
+    public DecisionPipeline(DecisionEngine engine, FloodgateOptions options, DecisionLog log, ILogger<DecisionPipeline> logger,
+        TrafficHistory? traffic = null, IncidentBook? incidents = null)
+    {
+        _engine = engine;
+        _failMode = options.FailMode;
+        _log = log;
+        _traffic = traffic;
+        _incidents = incidents;
+        _logger = logger;
+    }
+
+    /// <summary>The rules every decision is made by.</summary>
+    public RuleSet Rules => _engine.Rules;
+
+    /// <summary>A scratch sized for this pipeline's rules and <paramref name="point"/>'s answers.</summary>
+    public DecisionScratch NewScratch(EnforcementPoint point) => new(_engine.Rules.Rules.Count, point.Renderer.MaxAnswerBytes);
+
+    /// <summary>
+    /// Decides one submission from <paramref name="point"/> and writes its answer into <paramref name="scratch"/>.
+    /// At <see cref="DecisionStage.Count"/> an accepted message is counted. <paramref name="state"/> names the
+    /// protocol stage in the decision log; <paramref name="recipient"/> is the one recipient of an RCPT-stage check.
+    /// </summary>
+    public async ValueTask<Decision> DecideAsync(EnforcementPoint point, Submission submission, DecisionStage stage, DecisionScratch scratch,
+        string state, ReadOnlyMemory<byte> recipient = default)
+    {
+        // A point that counts the envelope sender as the account has vouched for the client (the relay lets in only
+        // relay.networks and logged-in clients); everyone else without a login is trusted as far as the networks say.
+        if (!submission.HasLogin && !submission.AccountFromSender)
+        {
+            submission = submission with { Trust = point.Trusts(submission.ClientAddress) ? ClientTrust.Trusted : ClientTrust.Untrusted };
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        Decision decision;
+        try
+        {
+            decision = await _engine.DecideAsync(submission, stage, scratch.Counts);
+        }
+        catch (StoreUnavailableException)
+        {
+            // The shared store is away and the deployment fails closed; the store logs the outage once, not per request.
+            scratch.Counts.AsSpan().Fill(-1);
+            decision = new Decision(Verdict.Defer, DecisionCause.StoreUnavailable);
+        }
+        catch (Exception e)
+        {
+            LogDecisionFailed(e, point.Name, submission.Account ?? submission.Sender ?? "-");
+            scratch.Counts.AsSpan().Fill(-1);
+            decision = new Decision(_failMode == FailMode.Open ? Verdict.Accept : Verdict.Defer, DecisionCause.Failed);
+        }
+
+        var length = point.Renderer.Render(submission, decision, scratch.AnswerBuffer, out var action);
+        scratch.Answered(length);
+        _traffic?.Record(point.Name, submission, decision, stage, Stopwatch.GetElapsedTime(started));
+        try
+        {
+            _log.Write(point.Name, submission, decision, scratch.Counts, _engine.Rules, state, scratch.Answer[action]);
+        }
+        catch (Exception e)
+        {
+            // The decision stands (it may have been counted); only its log line is lost.
+            LogDecisionLogFailed(e, point.Name);
+        }
+
+        if (decision.Verdict == Verdict.Accept)
+        {
+            return decision;
+        }
+
+        try
+        {
+            // Postfix holds the whole message whichever stage answered HOLD; the queue id ties the answers together.
+            if (decision.Verdict == Verdict.Hold && submission.QueueId is not null)
+            {
+                point.HoldQueue?.Held(submission, decision, point.Name);
+            }
+
+            _incidents?.Observe(submission, decision, stage, recipient.Span, scratch.Counts);
+        }
+        catch (Exception e)
+        {
+            // The answer is decided; a failure to record evidence must not change it.
+            LogIncidentFailed(e, point.Name);
+        }
+
+        if (decision.NewlySuspended)
+        {
+            LogSuspended(decision.Suspension!.Identity.ToString(), decision.Rule?.Name ?? "-", decision.Reason);
+        }
+
+        return decision;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Point}: decision for {Identity} failed; answering the configured fail mode")]
+    private partial void LogDecisionFailed(Exception e, string point, string identity);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Point}: recording the incident evidence or the held message failed")]
+    private partial void LogIncidentFailed(Exception e, string point);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Point}: writing a decision line failed")]
+    private partial void LogDecisionLogFailed(Exception e, string point);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SUSPENDED {Identity} by rule {Rule}: {Reason}")]
+    private partial void LogSuspended(string identity, string rule, string reason);
+}
