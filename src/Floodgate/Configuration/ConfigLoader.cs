@@ -214,7 +214,7 @@ public sealed partial class ConfigLoader
             }
         }
 
-        var fallback = FallbackIdentity.Sender;
+        var fallback = FallbackIdentity.None;
         IReadOnlyList<System.Net.IPNetwork> trusted = new FloodgateOptions { PolicyEndpoints = [], Rules = new RuleSet([]) }.TrustedNetworks;
         if (Section(root, "identity") is { } identity)
         {
@@ -223,7 +223,7 @@ public sealed partial class ConfigLoader
             Enum(identity, "account", "identity.account", ["sasl_username"], _ => 0, 0);
             fallback = Enum(identity, "fallback", "identity.fallback", ["sender", "client_ip", "none"],
                 v => v switch { "sender" => FallbackIdentity.Sender, "client_ip" => FallbackIdentity.ClientIp, _ => FallbackIdentity.None },
-                FallbackIdentity.Sender);
+                FallbackIdentity.None);
         }
 
         var overrides = ReadOverrides(root);

@@ -27,20 +27,20 @@ public readonly struct IdentityKeys
         _ => ClientIp,
     };
 
-    /// <summary>What marks the sender keys of mail without a login from an untrusted client: no real address ends so.</summary>
+    /// <summary>What marks the sender keys of mail without a login that is not an account: no real address ends so.</summary>
     public const string NoLoginMark = " (no login)";
 
     /// <summary>
     /// Derives the keys of a submission: logins and addresses lower-cased, the account by the fallback chain; the
     /// sender's domain only when <paramref name="withDomain"/> (a rule counts by it), since it costs a string.
-    /// Mail without a login from an untrusted client has no account, and its sender keys carry
-    /// <see cref="NoLoginMark"/>, so a forged sender never counts against (or suspends) a real login's address.
+    /// Mail without a login is an account only from a trusted network and where the admin says so
+    /// (<c>identity.fallback: sender</c> or <c>client_ip</c>); otherwise its sender keys carry <see cref="NoLoginMark"/>,
+    /// so a forged sender never counts against, nor suspends, a real login's address.
     /// </summary>
     public static IdentityKeys Of(in Submission submission, FallbackIdentity fallback, bool withDomain = true)
     {
         // ToLowerInvariant returns the same string when it is already lower case: no allocation on the common path.
         var sender = string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender.ToLowerInvariant();
-        var untrusted = !submission.HasLogin && submission.Trust == ClientTrust.Untrusted;
         string? domain = null;
         if (sender is not null && withDomain)
         {
@@ -49,19 +49,18 @@ public readonly struct IdentityKeys
         }
 
         var ip = string.IsNullOrEmpty(submission.ClientAddress) ? null : submission.ClientAddress;
-        if (untrusted)
+        if (!string.IsNullOrEmpty(submission.Account))
         {
-            return new IdentityKeys(null, sender is null ? null : sender + NoLoginMark, domain is null ? null : domain + NoLoginMark, ip);
+            return new IdentityKeys(submission.Account.ToLowerInvariant(), sender, domain, ip);
         }
 
-        var account = !string.IsNullOrEmpty(submission.Account)
-            ? submission.Account.ToLowerInvariant()
-            : fallback switch
-            {
-                FallbackIdentity.Sender => sender ?? ip,
-                FallbackIdentity.ClientIp => ip,
-                _ => null,
-            };
-        return new IdentityKeys(account, sender, domain, ip);
+        var trusted = submission.Trust == ClientTrust.Trusted;
+        if (trusted && fallback == FallbackIdentity.Sender)
+        {
+            return new IdentityKeys(sender ?? ip, sender, domain, ip);
+        }
+
+        return new IdentityKeys(trusted && fallback == FallbackIdentity.ClientIp ? ip : null,
+            sender is null ? null : sender + NoLoginMark, domain is null ? null : domain + NoLoginMark, ip);
     }
 }

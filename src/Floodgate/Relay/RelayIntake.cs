@@ -80,13 +80,17 @@ public sealed partial class RelayIntake
         };
         if (decision.Verdict is Verdict.Hold or Verdict.Defer)
         {
+            // A message larger than the whole limit would wait for ever: it is held for the admin instead.
+            var delayed = decision.Verdict == Verdict.Defer && decision.Units <= decision.Max;
             message = message with
             {
                 State = SpoolState.Held,
                 HeldFor = (decision.Suspension?.Identity ?? decision.Identity)?.ToString(),
-                HeldReason = decision.Verdict == Verdict.Defer ? "delayed until the window has room: " + decision.Reason : decision.Reason,
+                HeldReason = delayed ? "delayed until the window has room: " + decision.Reason
+                    : decision.Verdict == Verdict.Defer ? "held: the message alone adds more than the limit allows in any window: " + decision.Reason
+                    : decision.Reason,
                 HeldAt = transaction.ReceivedAt,
-                Delayed = decision.Verdict == Verdict.Defer,
+                Delayed = delayed,
             };
         }
 

@@ -306,7 +306,7 @@ public sealed class RelayProtocolTests
     }
 
     [Fact]
-    public async Task Relay_HoldsASuspendedAccountsMail_AndAnswersDeferAndRejectLimits()
+    public async Task Relay_HoldsASuspendedAccountsMail_AndAnswersRejectLimits_AndHoldsAMessageNoWindowCanTake()
     {
         const string limits = "limits:\n"
             + "  - { name: burst, scope: account, unit: recipients, max: 5, per: 1m, action: defer }\n"
@@ -317,11 +317,13 @@ public sealed class RelayProtocolTests
         using var client = new SmtpClient();
         await client.ConnectAsync(server.Relay.Address.ToString(), server.Relay.Port, SecureSocketOptions.None);
 
+        // Six recipients against a defer limit of five a minute: no window will ever take it, so it is held for review.
         var big = Message("bob@big.example", "x@example.net", "too many recipients");
         big.To.AddRange(Enumerable.Range(0, 6).Select(i => new MailboxAddress("", $"r{i}@example.net")));
-        var deferred = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(big));
-        Assert.Equal(451, (int)deferred.StatusCode);
-        Assert.Contains("4.7.1", deferred.Message);
+        await client.SendAsync(big);
+        var bigHeld = Assert.Single(server.Service<RelayQuarantine>().List("bob@big.example"));
+        Assert.False(bigHeld.Delayed);
+        Assert.Contains("more than the limit allows", bigHeld.HeldReason);
 
         await client.SendAsync(Message("carol@small.example", "x@example.net", "first"));
         var rejected = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("dave@small.example", "x@example.net", "second")));
@@ -340,6 +342,39 @@ public sealed class RelayProtocolTests
         var incident = server.Service<Floodgate.Incidents.IncidentBook>().OpenIncidents.Single();
         Assert.Contains("Cheap pills 4", incident.Evidence.Subjects);
         Assert.Equal(3, incident.Evidence.RecipientDomains["example.net"]);
+    }
+
+    [Fact]
+    public async Task Relay_DelaysMailOverADeferLimit_AndLetsItGoOnceTheWindowHasRoom()
+    {
+        // The upstream server is answered 250 (its queue drains); the message waits in the quarantine as delayed.
+        const string limits = "limits:\n  - { name: burst, scope: account, unit: recipients, max: 3, per: 2s, action: defer }\n";
+        await using var server = await StartAsync(limits: limits);
+        using var client = new SmtpClient();
+        await client.ConnectAsync(server.Relay.Address.ToString(), server.Relay.Port, SecureSocketOptions.None);
+        for (var i = 0; i < 3; i++)
+        {
+            var message = Message("eve@busy.example", "a@example.net", $"update {i}");
+            message.To.Add(new MailboxAddress("", "b@example.net"));
+            await client.SendAsync(message);
+        }
+
+        var quarantine = server.Service<RelayQuarantine>();
+        var delayed = quarantine.List("eve@busy.example");
+        Assert.Equal(["update 1", "update 2"], delayed.Select(m => m.Subject));
+        Assert.All(delayed, m => Assert.True(m.Delayed));
+        Assert.All(delayed, m => Assert.StartsWith("delayed until the window has room", m.HeldReason));
+
+        // Each 2 s window takes one more of them, oldest first, counted as it goes.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (quarantine.List("eve@busy.example").Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Empty(quarantine.List("eve@busy.example"));
+        var released = server.DecisionLines.Where(l => l.Contains("state=DELAYED", StringComparison.Ordinal) && l.Contains("verdict=accept", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, released.Count);
     }
 
     [Fact]
