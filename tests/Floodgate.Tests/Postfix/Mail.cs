@@ -22,9 +22,15 @@ internal static class Mail
     }
 
     /// <summary>Sends messages over one connection, authenticated when a login is given; returns how many Postfix accepted.</summary>
-    public static async Task<int> SendAsync(int port, string? login, string? password, IEnumerable<MimeMessage> messages)
+    public static async Task<int> SendAsync(int port, string? login, string? password, IEnumerable<MimeMessage> messages, string? from = null)
     {
         using var client = new SmtpClient();
+        if (from is not null)
+        {
+            // Another loopback address stands for a client elsewhere (a mail server on the Internet).
+            client.LocalEndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(from), 0);
+        }
+
         await client.ConnectAsync("127.0.0.1", port, SecureSocketOptions.None);
         if (login is not null)
         {

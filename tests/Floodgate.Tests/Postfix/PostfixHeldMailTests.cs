@@ -70,6 +70,33 @@ public class PostfixHeldMailTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Postfix_InboundMailWithoutLogin_IsNeverSentToFloodgate_LoginsAre()
+    {
+        // The shipped snippet asks about logins and the trusted clients of floodgate-clients.cidr only. Here the trusted
+        // clients are narrowed to 127.0.0.1, so a client on 127.0.0.2 plays a mail server on the Internet writing in.
+        var (postfix, floodgate) = await StartAsync("identity: { fallback: sender }\n"
+            + "limits:\n  - { name: hourly, scope: account, unit: messages, max: 2, per: 1h, action: suspend }\n");
+        await using var _ = postfix;
+        await using var __ = floodgate;
+        File.WriteAllText(Path.Combine(postfix.ConfigDirectory, "floodgate-clients.cidr"), "127.0.0.1/32 floodgate\n");
+        await PostfixInstance.RunAsync("/usr/sbin/postfix", $"-c {postfix.ConfigDirectory} reload");
+        await Task.Delay(1000);
+
+        var forged = Enumerable.Range(0, 5).Select(i => Mail.Message(Login("mallory"), [$"v{i}@remote.example"], $"inbound {i}"));
+        Assert.Equal(5, await Mail.SendAsync(postfix.SmtpPort, null, null, forged, from: "127.0.0.2"));
+        await postfix.SettleAsync(TimeSpan.FromSeconds(60));
+        Assert.Empty(floodgate.DecisionLines);
+        Assert.Equal(5, postfix.Delivered().Count);
+
+        // The real login is asked about, counted and held past its limit as always.
+        Assert.Equal(3, await Mail.SendAsync(postfix.SmtpPort, Login("mallory"), Users["mallory"],
+            Enumerable.Range(0, 3).Select(i => Mail.Message(Login("mallory"), [$"w{i}@remote.example"], $"own {i}")), from: "127.0.0.2"));
+        await postfix.SettleAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(3, floodgate.DecisionLines.Count(l => l.Contains($"account={Login("mallory")}", StringComparison.Ordinal)));
+        Assert.Single(await postfix.QueueAsync(), m => m.Queue == "hold");
+    }
+
+    [Fact]
     public async Task Postfix_TwentyThousandHeldMessages_AreReleasedByOneCommand()
     {
         // Unauthenticated from localhost, where the admin said the envelope sender is the account (webmail).

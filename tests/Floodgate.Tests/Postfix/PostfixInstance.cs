@@ -168,6 +168,10 @@ internal sealed class PostfixInstance : IAsyncDisposable
         SmtpPort = FreePort.Next();
         var sinkPort = SinkPort = FreePort.Next();
         File.WriteAllText(Path.Combine(ConfigDirectory, "master.cf"), Floodgate.Fixtures.PostfixMasterCf.For($"127.0.0.1:{SmtpPort}"));
+        // The snippets name /etc/postfix/floodgate-clients.cidr, as a user installs it; this instance has its own copy.
+        var clients = Path.Combine(ConfigDirectory, "floodgate-clients.cidr");
+        File.WriteAllText(clients, Repository.ReadFile(Path.Combine("deploy", "postfix", "floodgate-clients.cidr")));
+        policyConfig = policyConfig.Replace("/etc/postfix/floodgate-clients.cidr", clients, StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(ConfigDirectory, "main.cf"), MainCf(sinkPort) + "\n# Floodgate\n" + policyConfig + "\n");
 
         // Debian's Postfix reads Cyrus settings from $config_directory/sasl/smtpd.conf (cyrus_sasl_config_path).

@@ -19,7 +19,13 @@ public class SnippetTests
     {
         var defaults = Floodgate.Configuration.ConfigLoader.Load(null, new Dictionary<string, string>());
         Assert.Contains("127.0.0.1:10040", defaults.PolicyEndpoints.Select(e => e.ToString()));
-        Assert.Contains("inet:127.0.0.1:10040", PostfixInstance.Snippet("main.cf.rcpt"), StringComparison.Ordinal);
-        Assert.Contains("inet:127.0.0.1:10040", PostfixInstance.Snippet("main.cf.end-of-data"), StringComparison.Ordinal);
+        Assert.Contains("floodgate = check_policy_service { inet:127.0.0.1:10040, default_action=DUNNO }", PostfixInstance.Snippet("main.cf"), StringComparison.Ordinal);
+
+        // The other stages ask through main.cf's restriction class: logins and trusted clients only, never inbound mail.
+        foreach (var snippet in new[] { "main.cf", "main.cf.rcpt", "main.cf.end-of-data", "main.cf.unix-socket" })
+        {
+            Assert.Contains("check_sasl_access static:floodgate,", PostfixInstance.Snippet(snippet), StringComparison.Ordinal);
+            Assert.Contains("check_client_access cidr:/etc/postfix/floodgate-clients.cidr", PostfixInstance.Snippet(snippet), StringComparison.Ordinal);
+        }
     }
 }
