@@ -35,6 +35,7 @@ public static class AdminApi
                 ? Results.Ok(new { key = key.ToLowerInvariant(), rule, removed = true })
                 : Results.NotFound(new { error = $"{key} has no override of {rule}" }));
         QuarantineApi.Map(api);
+        HeldMailApi.Map(api);
         api.MapGet("/audit", async (IAuditLog audit, int? limit) => Results.Ok(await audit.ListAsync(Math.Clamp(limit ?? 100, 1, 10_000))));
     }
 

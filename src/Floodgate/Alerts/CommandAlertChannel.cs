@@ -105,6 +105,9 @@ public sealed class CommandAlertChannel(CommandAlertOptions options, TimeProvide
         start.Environment["FLOODGATE_SCOPE"] = incident is null ? "" : ScopeNames.Of(incident.Identity.Scope);
         start.Environment["FLOODGATE_IDENTITY"] = incident?.Identity.Key ?? "";
         start.Environment["FLOODGATE_RULE"] = incident?.Rule ?? "";
+
+        // "none": the mail that tripped it came without a login, so the identity may be forged; never disable a real account for it.
+        start.Environment["FLOODGATE_LOGIN"] = incident?.Evidence.LoginInvolved switch { true => "yes", false => "none", _ => "" };
         start.Environment["FLOODGATE_REASON"] = incident?.Reason ?? "";
         start.Environment["FLOODGATE_OPENED_AT"] = incident?.OpenedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "";
         return start;

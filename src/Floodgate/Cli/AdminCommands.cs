@@ -16,7 +16,7 @@ public static class AdminCommands
     private static readonly Option<string?> Token = new("--token") { Description = "Admin token (default: $FLOODGATE_TOKEN, else DATA_DIR/admin.token)" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table" };
 
-    public static IEnumerable<Command> All() => [Status(), Accounts(), Suspend(), Release(), Incidents(), Exempt(), QuarantineCommands.Build()];
+    public static IEnumerable<Command> All() => [Status(), Accounts(), Suspend(), Release(), Held(), Incidents(), Exempt(), QuarantineCommands.Build()];
 
     internal static Command Verb(string name, string description, Func<ParseResult, AdminClient, TextWriter, Task> run, params Symbol[] symbols)
     {
@@ -76,6 +76,47 @@ public static class AdminCommands
             output.WriteLine($"  limit {limit}");
         }
     });
+
+    private static Command Held()
+    {
+        var account = new Argument<string?>("account") { Description = "Only this account's held mail", Arity = ArgumentArity.ZeroOrOne };
+        var unrecorded = new Option<bool>("--unrecorded") { Description = "List what Postfix's hold queue has that Floodgate never recorded (left alone)" };
+        var limit = new Option<int>("--limit") { Description = "At most this many messages per place", DefaultValueFactory = _ => 100 };
+        return Verb("held", "List held mail, from Postfix's hold queue and the relay's quarantine, whatever held it.", async (parse, client, output) =>
+        {
+            if (parse.GetValue(unrecorded))
+            {
+                var other = await client.GetAsync("api/held/unrecorded");
+                if (!Print(parse, output, other))
+                {
+                    output.WriteLine($"{other["count"]} messages in Postfix's hold queue were never recorded by Floodgate (left alone):");
+                    foreach (var id in other["queue_ids"]!.AsArray())
+                    {
+                        output.WriteLine($"  {id}");
+                    }
+                }
+
+                return;
+            }
+
+            var who = parse.GetValue(account);
+            var held = await client.GetAsync($"api/held?limit={parse.GetValue(limit)}" + (who is null ? "" : $"&account={Uri.EscapeDataString(who)}"));
+            if (Print(parse, output, held))
+            {
+                return;
+            }
+
+            output.WriteLine($"{held["count"]} held messages{(who is null ? "" : $" for {held["account"]}")}");
+            var table = new TextTable("HELD", "WHERE", "ID", "FOR", "SENDER", "WHY");
+            foreach (var m in held["messages"]!.AsArray())
+            {
+                table.Add(Time(m!["held_at"]!), m["place"]!.ToString(), m["id"]!.ToString(), m["identity"]!.ToString(), m["sender"]?.ToString() ?? "-",
+                    m["reason"]!.ToString());
+            }
+
+            table.Write(output);
+        }, account, unrecorded, limit);
+    }
 
     private static Command Accounts()
     {

@@ -23,6 +23,7 @@ internal static class AlertSamples
                 new CounterValue("daily", "recipients", 500, 2000, "24h"),
             ],
             FirstSubmission = OpenedAt.AddMinutes(-57),
+            LoginInvolved = true,
             LastSubmission = OpenedAt.AddMinutes(3),
             RefusedMessages = 250,
             RefusedRecipients = 1200,

@@ -42,6 +42,7 @@ public sealed class CommandAlertTests : IDisposable
         Assert.Equal("account", env["FLOODGATE_SCOPE"]);
         Assert.Equal("alice@example.com", env["FLOODGATE_IDENTITY"]);
         Assert.Equal("hourly", env["FLOODGATE_RULE"]);
+        Assert.Equal("yes", env["FLOODGATE_LOGIN"]);
         Assert.StartsWith("account:alice@example.com has sent 500 of 500 recipients", env["FLOODGATE_REASON"], StringComparison.Ordinal);
         Assert.Equal("2026-11-27T20:58:17Z", env["FLOODGATE_OPENED_AT"]);
 

@@ -35,6 +35,7 @@ public class ForgedSenderTests
         Assert.Equal("sender:alice@example.com (no login)", incident.Identity.ToString());
         Assert.Contains("no login was involved", incident.Reason, StringComparison.Ordinal);
         Assert.False(incident.Evidence.LoginInvolved);
+        Assert.Equal(1, incident.Evidence.WithoutLogin);
         Assert.Empty(await server.Accounts.ListSuspensionsAsync() is var all ? all.Where(s => s.Identity.Scope == Floodgate.Engine.Scope.Account) : []);
     }
 

@@ -63,6 +63,16 @@ public class PostfixHeldMailTests(ITestOutputHelper output)
         Assert.Equal(7, (await postfix.QueueAsync()).Count(m => m.Queue == "hold"));
         Assert.Empty(JsonNode.Parse((await FloodgateCli.AgainstAsync(floodgate, "incidents", "--all", "--json")).Output)!.AsArray());
 
+        // The ledger lists them for the account; Postfix holds nothing that Floodgate did not record.
+        var listed = JsonNode.Parse((await FloodgateCli.AgainstAsync(floodgate, "held", Login("mallory"), "--json")).Output)!;
+        Assert.Equal(7, (int)listed["count"]!);
+        Assert.All(listed["messages"]!.AsArray(), m => Assert.Equal("postfix hold queue", (string?)m!["place"]));
+        Assert.Equal(7, listed["messages"]!.AsArray().Select(m => (string?)m!["id"]).Distinct().Count());
+        var unrecorded = await FloodgateCli.AgainstAsync(floodgate, "held", "--unrecorded");
+        Assert.Contains("0 messages in Postfix's hold queue were never recorded", unrecorded.Output, StringComparison.Ordinal);
+        Assert.Equal((await postfix.QueueAsync()).Where(m => m.Queue == "hold").Select(m => m.QueueId).Order(),
+            listed["messages"]!.AsArray().Select(m => (string)m!["id"]!).Order());
+
         var release = await FloodgateCli.AgainstAsync(floodgate, "release", Login("mallory"), "--purge");
         Assert.True(release.Exit == 0, release.Error + release.Output);
         Assert.Contains($"{Login("mallory")} released; 7 held messages purged", release.Output, StringComparison.Ordinal);

@@ -3,6 +3,7 @@ using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Hosting;
 using Floodgate.Incidents;
+using Floodgate.Quarantine;
 using Floodgate.Storage;
 using static Floodgate.Admin.Dashboard.Html;
 
@@ -186,7 +187,7 @@ public static class DashboardPages
             $"Release {account} and DELETE all of its held mail?", ("mode", "purge"));
 
     private static async Task<IResult> AccountPage(string account, HttpContext context, DecisionEngine engine, IAccountStore accounts,
-        MemoryCounterStore counters, IncidentBook containment, IIncidentStore incidents, TrafficHistory traffic, TimeProvider time, string? done)
+        MemoryCounterStore counters, IncidentBook containment, IIncidentStore incidents, TrafficHistory traffic, HeldMail held, TimeProvider time, string? done)
     {
         var now = time.GetUtcNow();
         var csrf = AdminAccess.CsrfToken(context);
@@ -198,8 +199,10 @@ public static class DashboardPages
             .Select(i => containment.OpenIncidentOf(identity) is { } live && live.Id == i.Id ? live.Snapshot() : i)
             .OrderByDescending(i => i.IsOpen).ThenByDescending(i => i.Id).Take(10).ToList();
         var recent = traffic.RecentOf(key);
+        var heldCount = await held.CountAsync(identity);
+        var heldEntries = heldCount == 0 ? [] : await held.ListAsync(identity, 20);
 
-        var actions = view.State == "suspended"
+        var actions = view.State == "suspended" || heldCount > 0
             ? ReleaseButtons(key, csrf)
             : $"""
                 <form method="post" action="{E(AccountHref(key))}/suspend" class="inline">{CsrfInput(csrf)}
@@ -220,6 +223,12 @@ public static class DashboardPages
             ? $"<p>Suspended {Time(view.Since)} {(view.Rule is null ? "by hand" : $"by rule <strong>{E(view.Rule)}</strong>")} ({E(view.By)}): {E(view.Reason)}"
               + (view.AutoReleaseAt is { } auto ? $"; released automatically {Time(auto)}" : "") + "</p>"
             : "<p>Sending normally within its limits.</p>";
+        var heldRows = string.Concat(heldEntries.Select(e => $"""
+            <tr><td>{Time(e.HeldAt)}</td><td>{E(e.Place)}</td><td>{E(e.Id)}</td><td>{E(e.Sender ?? "-")}</td><td>{E(e.Reason)}</td></tr>
+            """));
+        var heldSection = heldCount == 0 ? "<p class=\"empty\">No held mail.</p>"
+            : $"<p><strong id=\"held-count\">{E(heldCount)}</strong> held messages (by a suspension or a hold limit), released or purged together by the buttons above; the oldest:</p>"
+              + $"<table><thead><tr><th>held</th><th>where</th><th>id</th><th>sender</th><th>why</th></tr></thead><tbody>{heldRows}</tbody></table>";
         var incidentBlocks = history.Count == 0 ? "<p class=\"empty\">No incident.</p>" : string.Concat(history.Select(IncidentBlock));
         var decisionRows = recent.Count == 0
             ? "<tr><td colspan=\"7\" class=\"empty\">No decision since Floodgate started.</td></tr>"
@@ -236,6 +245,7 @@ public static class DashboardPages
             <section class="actions" id="actions">{actions}{exemptForm}</section>
             {exemptionText}
             <section id="limits"><h2>Limits</h2>{Bars(view.Counters)}</section>
+            <section id="held"><h2>Held mail</h2>{heldSection}</section>
             <section id="incidents"><h2>Incidents</h2>{incidentBlocks}</section>
             <section id="decisions"><h2>Recent decisions</h2>
             <table><thead><tr><th>time</th><th>where</th><th>verdict</th><th>rule</th><th>recipients</th><th>client</th><th>reason</th></tr></thead><tbody>{decisionRows}</tbody></table>
