@@ -5,13 +5,16 @@ using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Hosting;
 using Floodgate.Policy;
+using Floodgate.Pipeline;
 using Floodgate.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Floodgate.Bench.Micro;
 
 /// <summary>
 /// One policy connection's hot path as <see cref="PolicyConnectionHandler"/> runs it, without the socket: parse into the
-/// connection's reused request, decide with an in-memory engine, write the answer into a reused buffer, log.
+/// connection's reused request, decide through the decision pipeline with an in-memory engine (trust, fail mode,
+/// answer rendered into the connection's reused buffer, decision log), copy the answer out.
 /// </summary>
 internal sealed class PolicyPath
 {
@@ -19,18 +22,17 @@ internal sealed class PolicyPath
     private readonly PolicyRequest _request = new();
     private readonly ArrayBufferWriter<byte> _output = new(256);
     private readonly TimeProvider _time = TimeProvider.System;
-    private readonly DecisionEngine _engine;
-    private readonly PolicyAnswers _answers;
-    private readonly DecisionLog _log;
-    private readonly long[] _counts;
+    private readonly DecisionPipeline _pipeline;
+    private readonly EnforcementPoint _point;
+    private readonly DecisionScratch _scratch;
 
     public PolicyPath(FloodgateOptions options, DecisionLog log)
     {
         _parser = new PolicyRequestParser(options.Policy.MaxRequestBytes, options.Policy.MaxAttributes);
-        _engine = new DecisionEngine(options.Rules, new MemoryCounterStore(options.Rules), new MemoryAccountStore());
-        _answers = new PolicyAnswers(options.Policy, options.FailMode);
-        _log = log;
-        _counts = new long[options.Rules.Rules.Count];
+        var engine = new DecisionEngine(options.Rules, new MemoryCounterStore(options.Rules), new MemoryAccountStore());
+        _pipeline = new DecisionPipeline(engine, options, log, NullLogger<DecisionPipeline>.Instance);
+        _point = new EnforcementPoint("policy", new PolicyAnswers(options.Policy, options.FailMode), options.TrustedNetworks);
+        _scratch = _pipeline.NewScratch(_point);
     }
 
     /// <summary>
@@ -67,16 +69,16 @@ internal sealed class PolicyPath
         var stage = request.State is ProtocolState.Data or ProtocolState.EndOfMessage ? DecisionStage.Count : DecisionStage.Check;
         var submission = new Submission(request.SaslUsername, request.Sender, request.RecipientCount, request.Size,
             request.ClientAddress, _time.GetUtcNow());
+        _scratch.QueueId = request.QueueIdMemory;
 
         // The memory stores complete synchronously, so this takes the result without a Task, as the handler's await does.
-        var pending = _engine.DecideAsync(submission, stage, _counts);
-        var decision = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+        var pending = _pipeline.DecideAsync(_point, submission, stage, _scratch, "DATA");
+        _ = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
-        // As the connection handler does: the answer is rendered into the output buffer, and the log takes its action bytes.
+        // As the connection handler does: the answer rendered by the pipeline is copied into the output.
         _output.ResetWrittenCount();
-        var span = _output.GetSpan(_answers.MaxAnswerBytes);
-        var length = _answers.Format(span, decision);
-        _log.Write("policy", submission, decision, _counts, _engine.Rules, "DATA", span[7..(length - 2)]);
+        var length = _scratch.Answer.Length;
+        _scratch.Answer.CopyTo(_output.GetSpan(length));
         _output.Advance(length);
         return _output.WrittenCount;
     }

@@ -55,7 +55,7 @@ public sealed class DecisionLog : IAsyncDisposable
 
     /// <summary>Logs one decision; <paramref name="action"/> is the answer's action as sent (UTF-8).</summary>
     public void Write(string listener, in Submission submission, in Decision decision, ReadOnlySpan<long> counts,
-        RuleSet rules, string state, ReadOnlySpan<byte> action)
+        RuleSet rules, string state, ReadOnlySpan<byte> action, ReadOnlySpan<byte> queueId = default)
     {
         if (_stream is null)
         {
@@ -63,7 +63,7 @@ public sealed class DecisionLog : IAsyncDisposable
         }
 
         // Every field is cut to MaxFieldChars, so a line's size is bounded whatever a client sends.
-        var budget = 256 + (rules.Rules.Count * 64) + (12 * ((MaxFieldChars * 3) + 32)) + (2 * action.Length);
+        var budget = 256 + (rules.Rules.Count * 64) + (14 * ((MaxFieldChars * 3) + 32)) + (2 * action.Length);
         lock (_lock)
         {
             if (_pending.WrittenCount > MaxPendingBytes)
@@ -86,9 +86,13 @@ public sealed class DecisionLog : IAsyncDisposable
                 line.Field(" login=", submission.Trust == ClientTrust.Trusted ? "none-trusted" : "none-untrusted");
             }
 
-            if (submission.QueueId is { } queueId)
+            if (submission.QueueId is { } id)
             {
-                line.Field(" queue_id=", queueId);
+                line.Field(" queue_id=", id);
+            }
+            else if (!queueId.IsEmpty)
+            {
+                line.Utf8Field(" queue_id=", queueId);
             }
             line.Field(" state=", state);
             line.Counters(rules, counts);

@@ -73,12 +73,17 @@ public sealed partial class DecisionPipeline
             decision = new Decision(_failMode == FailMode.Open ? Verdict.Accept : Verdict.Defer, DecisionCause.Failed);
         }
 
+        if (decision.Verdict != Verdict.Accept && submission.QueueId is null && !scratch.QueueId.IsEmpty)
+        {
+            submission = submission with { QueueId = System.Text.Encoding.UTF8.GetString(scratch.QueueId.Span) };
+        }
+
         var length = point.Renderer.Render(submission, decision, scratch.AnswerBuffer, out var action);
         scratch.Answered(length);
         _traffic?.Record(point.Name, submission, decision, stage, Stopwatch.GetElapsedTime(started));
         try
         {
-            _log.Write(point.Name, submission, decision, scratch.Counts, _engine.Rules, state, scratch.Answer[action]);
+            _log.Write(point.Name, submission, decision, scratch.Counts, _engine.Rules, state, scratch.Answer[action], scratch.QueueId.Span);
         }
         catch (Exception e)
         {

@@ -12,6 +12,12 @@ public sealed class DecisionScratch(int rules, int maxAnswerBytes)
     /// <summary>Each rule's counter after the last decision, -1 where the rule did not apply.</summary>
     public long[] Counts { get; } = new long[rules];
 
+    /// <summary>
+    /// The message's queue id as the protocol sent it (UTF-8), for a point that would rather not make a string of it
+    /// per request: the pipeline makes one only when the message is refused or held.
+    /// </summary>
+    public ReadOnlyMemory<byte> QueueId { get; set; }
+
     /// <summary>The answer written for the last decision, in the enforcement point's protocol.</summary>
     public ReadOnlySpan<byte> Answer => _answer.AsSpan(0, _length);
 

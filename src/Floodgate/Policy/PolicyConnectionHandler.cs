@@ -147,8 +147,8 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
 
         var stage = request.State is ProtocolState.Data or ProtocolState.EndOfMessage ? DecisionStage.Count : DecisionStage.Check;
         var submission = new Submission(request.SaslUsername, request.Sender, request.RecipientCount, request.Size,
-            request.ClientAddress, _time.GetUtcNow())
-        { QueueId = request.QueueId.IsEmpty ? null : session.QueueIds.Get(request.QueueId) };
+            request.ClientAddress, _time.GetUtcNow());
+        session.Scratch.QueueId = session.QueueIdMemory;
         await _pipeline.DecideAsync(_point, submission, stage, session.Scratch, StateName(request.State), session.RecipientMemory);
         var answer = session.Scratch.Answer;
         if (stage == DecisionStage.Count)

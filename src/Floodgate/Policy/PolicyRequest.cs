@@ -41,6 +41,9 @@ public sealed class PolicyRequest
     /// <summary>Postfix's queue id (END-OF-MESSAGE, and DATA with some configurations); raw bytes, made a string only when kept.</summary>
     public ReadOnlySpan<byte> QueueId => _queueId.AsSpan(0, _queueIdLength);
 
+    /// <summary>The same bytes as <see cref="QueueId"/>, valid until the next request is parsed.</summary>
+    public ReadOnlyMemory<byte> QueueIdMemory => _queueId.AsMemory(0, _queueIdLength);
+
     /// <summary>The recipient of a RCPT-state request, as raw bytes.</summary>
     public ReadOnlySpan<byte> Recipient => _recipient.AsSpan(0, _recipientLength);
 

@@ -28,8 +28,8 @@ internal sealed class PolicySession
     /// <summary>Each rule's counter after the last decision, and the answer written for it.</summary>
     public DecisionScratch Scratch { get; }
 
-    /// <summary>Queue ids as strings, made only when the id changes (once per message, not per request).</summary>
-    public Utf8StringCache QueueIds { get; } = new();
+    /// <summary>The request's queue id (empty when Postfix sent none), valid until the next request is parsed.</summary>
+    public ReadOnlyMemory<byte> QueueIdMemory => Request.QueueIdMemory;
 
     /// <summary>The request's recipient (RCPT stage), for incident evidence.</summary>
     public ReadOnlyMemory<byte> RecipientMemory => Request.RecipientMemory;

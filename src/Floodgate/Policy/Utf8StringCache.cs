@@ -6,7 +6,7 @@ namespace Floodgate.Policy;
 /// Turns an attribute value into a string, reusing the previous string when the bytes repeat: one smtpd process
 /// asks about the same client, login and sender many times, so the hot path allocates only on change.
 /// </summary>
-public sealed class Utf8StringCache
+internal sealed class Utf8StringCache
 {
     private byte[] _bytes = new byte[64];
     private int _length = -1;
