@@ -4,8 +4,8 @@ using System.Globalization;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Hosting;
-using Floodgate.Policy;
 using Floodgate.Pipeline;
+using Floodgate.Policy;
 using Floodgate.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 

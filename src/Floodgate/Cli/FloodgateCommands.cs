@@ -15,6 +15,7 @@ public static class FloodgateCommands
         root.Subcommands.Add(DefaultConfig());
         root.Subcommands.Add(HashPassword());
         root.Subcommands.Add(SetPassword());
+        root.Subcommands.Add(ReplayCommand.Build());
         foreach (var verb in AdminCommands.All())
         {
             root.Subcommands.Add(verb);
