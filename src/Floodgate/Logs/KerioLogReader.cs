@@ -18,7 +18,9 @@ public sealed class KerioLogReader
     public IEnumerable<LoggedMessage> Read(string line)
     {
         Stats.Lines++;
-        if (!TryParse(line, out var time, out var kind, out var fields) || kind != "Recv" || !fields.TryGetValue("Queue-ID", out var ids) || ids.Count == 0)
+        // A Recv line without its From (a file cut mid-line) is not a whole submission.
+        if (!TryParse(line, out var time, out var kind, out var fields) || kind != "Recv" || !fields.TryGetValue("Queue-ID", out var ids) || ids.Count == 0
+            || !fields.ContainsKey("From"))
         {
             if (kind != "Sent")
             {
