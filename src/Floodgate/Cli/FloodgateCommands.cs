@@ -16,6 +16,7 @@ public static class FloodgateCommands
         root.Subcommands.Add(HashPassword());
         root.Subcommands.Add(SetPassword());
         root.Subcommands.Add(Init());
+        root.Subcommands.Add(Demo());
         foreach (var verb in AdminCommands.All())
         {
             root.Subcommands.Add(verb);
@@ -60,6 +61,33 @@ public static class FloodgateCommands
                 ? $"dashboard password in {password.Path}"
                 : "dashboard password: the one set with floodgate set-password");
             return 0;
+        });
+        return command;
+    }
+
+    private static Command Demo()
+    {
+        var quick = new Option<bool>("--quick") { Description = "No pauses for reading and no wait at the end (for scripts)" };
+        var command = new Command("demo",
+            "Watch Floodgate stop a hijacked account, in about a minute: a private Floodgate with its own next hop, two normal users and one account blasting mail; everything is removed at the end.")
+        {
+            quick,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var terminal = output == Console.Out && !Console.IsOutputRedirected;
+            var fast = parse.GetValue(quick);
+            try
+            {
+                await Floodgate.Demo.DemoStory.RunAsync(output, fast, terminal, terminal && !fast && !Console.IsInputRedirected, cancel);
+                return 0;
+            }
+            catch (Exception) when (cancel.IsCancellationRequested)
+            {
+                // Ctrl+C: the story stops wherever it was (a sender may see its connection close first); it cleaned up.
+                return 130;
+            }
         });
         return command;
     }
