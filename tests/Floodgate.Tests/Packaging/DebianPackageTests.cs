@@ -84,6 +84,11 @@ public sealed partial class DebianPackageTests(DebianPackage package, ITestOutpu
 
             await RunTheUnitAsync();
 
+            // The story for a newcomer, from the package alone.
+            var demo = await DebianPackage.ShellAsync("/usr/bin/floodgate", "demo --quick");
+            Assert.True(demo.Exit == 0, $"floodgate demo failed:\n{demo.Error}\n{demo.Output}");
+            Assert.Contains($"Summary: hijacked account: {Floodgate.Demo.DemoStory.HourlyLimit} delivered before containment", demo.Output, StringComparison.Ordinal);
+
             var remove = await AptAsync("remove", DebianPackage.Name);
             Assert.True(remove.Exit == 0, $"apt-get remove failed:\n{remove.Error}\n{remove.Output}");
             Assert.False(File.Exists("/usr/bin/floodgate") || Directory.Exists("/usr/lib/floodgate") || File.Exists(Unit), "remove left the program or its unit");
