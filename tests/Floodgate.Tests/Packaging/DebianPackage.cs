@@ -46,6 +46,7 @@ public sealed class DebianPackage : IAsyncLifetime
         BuildTime = clock.Elapsed;
         if (build.Exit != 0)
         {
+            Directory.Delete(_folder, recursive: true);
             throw new InvalidOperationException($"deploy/debian/build-deb.sh exited {build.Exit}:\n{build.Error}\n{build.Output}");
         }
 
@@ -103,10 +104,16 @@ public sealed class DebianPackage : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await CleanUpMachineAsync();
-        if (_folder.Length > 0)
+        try
         {
-            Directory.Delete(_folder, recursive: true);
+            await CleanUpMachineAsync();
+        }
+        finally
+        {
+            if (_folder.Length > 0 && Directory.Exists(_folder))
+            {
+                Directory.Delete(_folder, recursive: true);
+            }
         }
     }
 
