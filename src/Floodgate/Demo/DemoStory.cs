@@ -205,7 +205,7 @@ public static class DemoStory
 
     private static string Progress(DemoMailbox nextHop, RelayQuarantine quarantine) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{DateTime.Now:HH:mm:ss}  delivered: {string.Join("  ", NormalUsers.Append(Hijacked).Select(u => $"{u.Split('@')[0]} {nextHop.CountFrom(u)}"))}   held: {Hijacked.Split('@')[0]} {quarantine.List(Hijacked).Count}");
+            $"{TimeProvider.System.GetLocalNow():HH:mm:ss}  delivered: {string.Join("  ", NormalUsers.Append(Hijacked).Select(u => $"{u.Split('@')[0]} {nextHop.CountFrom(u)}"))}   held: {Hijacked.Split('@')[0]} {quarantine.List(Hijacked).Count}");
 
     private static async Task<Suspension?> ReportSuspensionAsync(IAccountStore accounts, TextWriter output, bool live, DemoMailbox nextHop)
     {
