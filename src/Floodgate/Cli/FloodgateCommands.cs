@@ -16,12 +16,111 @@ public static class FloodgateCommands
         root.Subcommands.Add(HashPassword());
         root.Subcommands.Add(SetPassword());
         root.Subcommands.Add(ReplayCommand.Build());
+        root.Subcommands.Add(Init());
+        root.Subcommands.Add(Demo());
         foreach (var verb in AdminCommands.All())
         {
             root.Subcommands.Add(verb);
         }
 
+        // Hidden: the package's build writes floodgate(8) and the bash completion from the command tree with these.
+        root.Subcommands.Add(Man(root));
+        root.Subcommands.Add(Completion(root));
         return root;
+    }
+
+    /// <summary>The version <c>floodgate --version</c> prints, without the commit it was built from.</summary>
+    public static string Version =>
+        (typeof(FloodgateCommands).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0").Split('+')[0];
+
+    private static Command Init()
+    {
+        var config = new Option<string?>("--config", "-c")
+        {
+            Description = "Configuration file, to find the data directory (default: $FLOODGATE_CONFIG, else the embedded default)",
+        };
+        var command = new Command("init", "Create the data directory with the admin API token and the dashboard password (mode 0600), as the first start would, and say where they are.") { config };
+        command.SetAction(async parse =>
+        {
+            FloodgateOptions options;
+            try
+            {
+                options = ConfigLoader.Load(parse.GetValue(config) ?? Environment.GetEnvironmentVariable("FLOODGATE_CONFIG"));
+            }
+            catch (ConfigException e)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"floodgate init: the configuration cannot be used:{Environment.NewLine}{e.Message}");
+                return 2;
+            }
+
+            var token = Admin.AdminToken.LoadOrCreate(options.DataDirectory);
+            var password = Admin.AdminPassword.LoadOrCreate(options.DataDirectory);
+            var output = parse.InvocationConfiguration.Output;
+            await output.WriteLineAsync($"admin API token in {token.Path}");
+            await output.WriteLineAsync(password.IsGenerated
+                ? $"dashboard password in {password.Path}"
+                : "dashboard password: the one set with floodgate set-password");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Demo()
+    {
+        var quick = new Option<bool>("--quick") { Description = "No pauses for reading and no wait at the end (for scripts)" };
+        var command = new Command("demo",
+            "Watch Floodgate stop a hijacked account, in about a minute: a private Floodgate with its own next hop, two normal users and one account blasting mail; everything is removed at the end.")
+        {
+            quick,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var terminal = output == Console.Out && !Console.IsOutputRedirected;
+            var fast = parse.GetValue(quick);
+            try
+            {
+                await Floodgate.Demo.DemoStory.RunAsync(output, fast, terminal, terminal && !fast && !Console.IsInputRedirected, cancel);
+                return 0;
+            }
+            catch (Exception) when (cancel.IsCancellationRequested)
+            {
+                // Ctrl+C: the story stops wherever it was (a sender may see its connection close first); it cleaned up.
+                return 130;
+            }
+        });
+        return command;
+    }
+
+    private static Command Man(RootCommand root)
+    {
+        var command = new Command("man", "Print the floodgate(8) manual page in roff, written from this command tree.") { Hidden = true };
+        command.SetAction(parse =>
+        {
+            parse.InvocationConfiguration.Output.Write(ManPage.Render(root, Version));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Completion(RootCommand root)
+    {
+        var shell = new Argument<string>("shell") { Description = "The shell: bash" };
+        var command = new Command("completion", "Print the shell completion script for floodgate.") { shell };
+        command.Hidden = true;
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(shell) != "bash")
+            {
+                parse.InvocationConfiguration.Error.WriteLine("floodgate completion: only bash is supported");
+                return 2;
+            }
+
+            parse.InvocationConfiguration.Output.Write(BashCompletion.Render(root));
+            return 0;
+        });
+        return command;
     }
 
     private static Command Serve()
