@@ -4,9 +4,10 @@ using Floodgate.Bench.Micro;
 using Floodgate.Bench.Peers;
 using Floodgate.Bench.Relay;
 
-// Four tools in one program: `micro` runs the BenchmarkDotNet suite (arguments pass through), `load` drives a
+// Five tools in one program: `micro` runs the BenchmarkDotNet suite (arguments pass through), `load` drives a
 // policy listener over loopback, `peers` drives Floodgate and other policy services with the same load side by side,
-// `relay` measures Floodgate's SMTP relay against Postfix relaying to the same kind of sink.
+// `relay` measures Floodgate's SMTP relay against Postfix relaying to the same kind of sink, `replay` times
+// `floodgate replay` over a generated Postfix log.
 switch (args.FirstOrDefault())
 {
     case "micro":
@@ -41,10 +42,13 @@ switch (args.FirstOrDefault())
         }
 
         return await RelayBenchTool.RunAsync(args[1..]);
+    case "replay":
+        return await Floodgate.Bench.Replay.ReplayBenchTool.RunAsync(args[1..]);
     default:
         Console.Error.WriteLine("usage: Floodgate.Bench micro [BenchmarkDotNet arguments, e.g. --filter *Parser*]");
         Console.Error.WriteLine(LoadOptions.Usage);
         Console.Error.WriteLine(PeersOptions.Usage);
         Console.Error.WriteLine(RelayBenchOptions.Usage);
+        Console.Error.WriteLine(Floodgate.Bench.Replay.ReplayBenchTool.Usage);
         return 2;
 }
