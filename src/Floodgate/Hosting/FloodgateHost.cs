@@ -51,7 +51,8 @@ public static class FloodgateHost
         var database = FloodgateDatabase.Open(options.DataDirectory);
         var snapshots = new SqliteCounterSnapshots(database);
         var counters = new MemoryCounterStore(options.Rules);
-        var restored = counters.Import(snapshots.Load());
+        var saved = snapshots.Load();
+        var restored = counters.Import(saved);
         var shared = options.Store == StoreKind.Redis ? SharedStores.OpenAsync(options.Redis, counters).GetAwaiter().GetResult() : null;
         IAccountStore accounts = shared?.Accounts ?? (IAccountStore)new SqliteAccountStore(database);
         var sqliteIncidents = shared is null ? new SqliteIncidentStore(database) : null;
@@ -145,6 +146,7 @@ public static class FloodgateHost
         });
 
         var app = builder.Build();
+        var journal = shared is null ? ReplayJournal(app, options, counters, snapshots, saved) : null;
         var containment = app.Services.GetRequiredService<Containment>();
         var spooled = RecoverSpool(app.Services);
         app.Services.GetRequiredService<OutboundQueue>().RecipientsRefused += (message, refused) =>
@@ -203,10 +205,35 @@ public static class FloodgateHost
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            journal?.Dispose();
             shared?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             database.Dispose();
         });
         return app;
+    }
+
+    // Before any decision: what the journal holds beyond the snapshot is counted again, then new commits are journaled.
+    private static CounterJournal ReplayJournal(WebApplication app, FloodgateOptions options, MemoryCounterStore counters,
+        SqliteCounterSnapshots snapshots, List<CounterSnapshot> saved)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<CounterJournal>();
+        var records = CounterJournal.Read(options.DataDirectory, options.Rules, logger);
+        var segments = CounterJournal.SegmentsIn(options.DataDirectory).Length;
+        var (replayed, reset) = counters.Replay(records);
+        foreach (var identity in reset)
+        {
+            snapshots.Delete(identity.Scope, identity.Key);
+        }
+
+        var last = Math.Max(records.Count == 0 ? 0 : records.Max(r => r.Lsn), saved.Count == 0 ? 0 : saved.Max(r => r.Lsn));
+        if (segments > 0)
+        {
+            logger.LogInformation("counter journal: {Replayed} counts and {Reset} resets replayed from {Segments} segments", replayed, reset.Count, segments);
+        }
+
+        var journal = CounterJournal.Open(options.DataDirectory, options.Rules, last, logger);
+        counters.Journal = journal;
+        return journal;
     }
 
     // The relay's parts: spool, outbound queue, quarantine, intake, TLS certificate and logins.
