@@ -18,7 +18,7 @@ public sealed partial class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis"];
+    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters"];
     private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
@@ -260,6 +260,14 @@ public sealed partial class ConfigLoader
             decisions = Scalar(log, "decisions", "log.decisions")?.Value ?? "stdout";
         }
 
+        var durability = CounterDurability.Journal;
+        if (Section(root, "counters") is { } counters)
+        {
+            CheckKeys(counters, "counters.", ["durability"]);
+            durability = Enum(counters, "durability", "counters.durability", ["journal", "snapshot"],
+                v => v == "snapshot" ? CounterDurability.Snapshot : CounterDurability.Journal, CounterDurability.Journal);
+        }
+
         if (_errors.Count > 0)
         {
             return null;
@@ -267,6 +275,7 @@ public sealed partial class ConfigLoader
 
         return new FloodgateOptions
         {
+            CounterDurability = durability,
             PolicyEndpoints = endpoints,
             Rules = new RuleSet(rules, fallback, suspended, exempt),
             FailMode = failMode,

@@ -146,7 +146,7 @@ public static class FloodgateHost
         });
 
         var app = builder.Build();
-        var journal = shared is null ? ReplayJournal(app, options, counters, snapshots, saved) : null;
+        var journal = ReplayJournal(app, options, counters, snapshots, saved, attach: shared is null && options.CounterDurability == CounterDurability.Journal);
         var containment = app.Services.GetRequiredService<Containment>();
         var spooled = RecoverSpool(app.Services);
         app.Services.GetRequiredService<OutboundQueue>().RecipientsRefused += (message, refused) =>
@@ -161,17 +161,39 @@ public static class FloodgateHost
             containment.LoadAsync().GetAwaiter().GetResult();
         }
 
+        var deliveries = new SqliteAlertDeliveries(database);
+        deliveries.DeleteOlderThan(clock.GetUtcNow());
         dispatcher.Delivered += d =>
         {
             if (d.IncidentId is { } id)
             {
-                containment.RecordAlerted(id, d.Channel, d.Event == AlertEvent.Suspended ? "alert delivered" : $"{d.Event} delivered".ToLowerInvariant());
+                try
+                {
+                    // On disk at once (the timeline is saved in batches): a crash from here on cannot announce it again.
+                    if (d.Event == AlertEvent.Suspended)
+                    {
+                        deliveries.Record(d);
+                    }
+                }
+                finally
+                {
+                    containment.RecordAlerted(id, d.Channel, d.Event == AlertEvent.Suspended ? "alert delivered" : $"{d.Event} delivered".ToLowerInvariant());
+                }
             }
         };
 
-        // Incidents still open from before a restart: reminders resume; an incident already alerted is not alerted again.
+        // Incidents still open from before a restart: reminders resume; an incident already alerted is not alerted again,
+        // also when the crash came before its timeline was saved.
         foreach (var incident in containment.OpenIncidents)
         {
+            if (!incident.Timeline.Any(e => e.Kind == "alerted"))
+            {
+                foreach (var channel in deliveries.ChannelsOf(incident.Id, AlertEvent.Suspended))
+                {
+                    containment.RecordAlerted(incident.Id, channel, "alert delivered (before a restart)");
+                }
+            }
+
             dispatcher.Opened(incident);
         }
 
@@ -212,9 +234,10 @@ public static class FloodgateHost
         return app;
     }
 
-    // Before any decision: what the journal holds beyond the snapshot is counted again, then new commits are journaled.
-    private static CounterJournal ReplayJournal(WebApplication app, FloodgateOptions options, MemoryCounterStore counters,
-        SqliteCounterSnapshots snapshots, List<CounterSnapshot> saved)
+    // Before any decision: what the journal holds beyond the snapshot is counted again; then new commits are journaled
+    // or, without the journal, what it held is saved in a snapshot at once and its segments go.
+    private static CounterJournal? ReplayJournal(WebApplication app, FloodgateOptions options, MemoryCounterStore counters,
+        SqliteCounterSnapshots snapshots, List<CounterSnapshot> saved, bool attach)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<CounterJournal>();
         var records = CounterJournal.Read(options.DataDirectory, options.Rules, logger);
@@ -229,6 +252,20 @@ public static class FloodgateHost
         if (segments > 0)
         {
             logger.LogInformation("counter journal: {Replayed} counts and {Reset} resets replayed from {Segments} segments", replayed, reset.Count, segments);
+        }
+
+        if (!attach)
+        {
+            if (segments > 0)
+            {
+                snapshots.Save(counters.ExportChanged(), app.Services.GetRequiredService<TimeProvider>().GetUtcNow(), synced: true);
+                foreach (var segment in CounterJournal.SegmentsIn(options.DataDirectory))
+                {
+                    File.Delete(segment);
+                }
+            }
+
+            return null;
         }
 
         var journal = CounterJournal.Open(options.DataDirectory, options.Rules, last, logger);

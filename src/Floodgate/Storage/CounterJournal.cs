@@ -39,6 +39,7 @@ public sealed partial class CounterJournal : IDisposable
     private TaskCompletionSource _batch = NewBatch();
     private TaskCompletionSource<long>? _rotation;
     private bool _signalled;
+    private bool _flushing;
     private bool _stopping;
     private long _nextLsn;
 
@@ -166,6 +167,38 @@ public sealed partial class CounterJournal : IDisposable
             payload[at++] = (byte)scope;
             at += WriteKey(payload[at..], key, offset: 0);
             return Commit(at);
+        }
+    }
+
+    /// <summary>
+    /// Writes what is pending on the caller's thread unless a write is under way: a lone decision then waits for its own
+    /// fsync without a thread switch. While one runs, the records arriving meanwhile go together in the next write,
+    /// made by the journal's own thread (group commit).
+    /// </summary>
+    internal void FlushIfIdle()
+    {
+        lock (_gate)
+        {
+            if (_flushing || _pendingLength == 0 || _stopping)
+            {
+                return;
+            }
+
+            _flushing = true;
+        }
+
+        FlushOnce();
+    }
+
+    /// <summary>Has the journal's own thread write what is pending, for a caller that does not wait.</summary>
+    internal void FlushSoon()
+    {
+        lock (_gate)
+        {
+            if (!_flushing)
+            {
+                Signal();
+            }
         }
     }
 
@@ -460,7 +493,6 @@ public sealed partial class CounterJournal : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)payloadLength);
         BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32.HashToUInt32(record[RecordHeaderBytes..]));
         _pendingLength += record.Length;
-        Signal();
         return _batch.Task;
     }
 
@@ -478,74 +510,108 @@ public sealed partial class CounterJournal : IDisposable
         while (true)
         {
             _wake.Wait();
-            byte[] buffer;
-            int length;
-            TaskCompletionSource batch;
-            TaskCompletionSource<long>? rotation;
-            long last;
-            bool stopping;
             lock (_gate)
             {
-                buffer = _pending;
-                _pending = _writing;
-                _writing = buffer;
-                length = _pendingLength;
-                _pendingLength = 0;
-                batch = _batch;
-                _batch = NewBatch();
-                rotation = _rotation;
-                _rotation = null;
-                last = _nextLsn - 1;
                 _signalled = false;
-                stopping = _stopping;
+
+                // A caller is writing inline; it signals again when it is done if more has arrived.
+                if (_flushing)
+                {
+                    continue;
+                }
+
+                _flushing = true;
             }
 
-            if (length > 0)
+            if (FlushOnce())
             {
-                try
-                {
-                    WriteToSegment(buffer.AsSpan(0, length));
-                    batch.TrySetResult();
-                }
-                catch (Exception e)
-                {
-                    // The answers waiting on this batch fail (their listener applies its fail mode); a torn write stays
-                    // in a segment of its own, and the next batch goes to a fresh one.
-                    LogWriteFailed(e, _segmentPath ?? _directory);
-                    batch.TrySetException(new IOException("the counter journal could not be written", e));
-                    CloseSegment(last);
-                }
-            }
-            else
-            {
-                batch.TrySetResult();
-            }
-
-            if (rotation is not null)
-            {
-                try
-                {
-                    if (_segmentHasRecords || _segment is null)
-                    {
-                        CloseSegment(last);
-                        StartSegment();
-                    }
-
-                    rotation.TrySetResult(last);
-                }
-                catch (Exception e)
-                {
-                    rotation.TrySetException(e);
-                }
-            }
-
-            if (stopping)
-            {
-                _segment?.Dispose();
-                _segment = null;
                 return;
             }
         }
+    }
+
+    // Writes and syncs what is pending, then carries out a rotation or a stop; the caller has set _flushing. Returns
+    // whether the journal is stopping.
+    private bool FlushOnce()
+    {
+        byte[] buffer;
+        int length;
+        TaskCompletionSource batch;
+        TaskCompletionSource<long>? rotation;
+        long last;
+        bool stopping;
+        lock (_gate)
+        {
+            buffer = _pending;
+            _pending = _writing;
+            _writing = buffer;
+            length = _pendingLength;
+            _pendingLength = 0;
+            batch = _batch;
+            _batch = NewBatch();
+            rotation = _rotation;
+            _rotation = null;
+            last = _nextLsn - 1;
+            stopping = _stopping;
+        }
+
+        if (length > 0)
+        {
+            try
+            {
+                WriteToSegment(buffer.AsSpan(0, length));
+                batch.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                // The answers waiting on this batch fail (their listener applies its fail mode); a torn write stays
+                // in a segment of its own, and the next batch goes to a fresh one.
+                LogWriteFailed(e, _segmentPath ?? _directory);
+                batch.TrySetException(new IOException("the counter journal could not be written", e));
+                CloseSegment(last);
+            }
+        }
+        else
+        {
+            batch.TrySetResult();
+        }
+
+        if (rotation is not null)
+        {
+            try
+            {
+                if (_segmentHasRecords || _segment is null)
+                {
+                    CloseSegment(last);
+                    StartSegment();
+                }
+
+                rotation.TrySetResult(last);
+            }
+            catch (Exception e)
+            {
+                rotation.TrySetException(e);
+            }
+        }
+
+        if (stopping)
+        {
+            _segment?.Dispose();
+            _segment = null;
+        }
+
+        lock (_gate)
+        {
+            _flushing = false;
+
+            // What arrived during this write goes in the next one, on the journal's own thread.
+            if (_pendingLength > 0 || _rotation is not null || (_stopping && !stopping))
+            {
+                Signal();
+            }
+        }
+
+        return stopping;
     }
 
     private void WriteToSegment(ReadOnlySpan<byte> records)

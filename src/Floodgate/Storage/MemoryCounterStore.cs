@@ -39,12 +39,26 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
     public ValueTask<bool> ChargeAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
     {
         var fits = Charge(charges.Span, counts.Span, now, commit, out var durable);
-        return durable is null || durable.IsCompletedSuccessfully ? ValueTask.FromResult(fits) : WhenDurableAsync(durable, fits);
+        if (durable is null)
+        {
+            return ValueTask.FromResult(fits);
+        }
+
+        Journal!.FlushIfIdle();
+        return durable.IsCompletedSuccessfully ? ValueTask.FromResult(fits) : WhenDurableAsync(durable, fits);
     }
 
     /// <summary>The synchronous check-and-count behind <see cref="ChargeAsync"/> (a commit is journaled, not waited for).</summary>
-    public bool Charge(ReadOnlySpan<CounterCharge> charges, Span<long> counts, DateTimeOffset now, bool commit) =>
-        Charge(charges, counts, now, commit, out _);
+    public bool Charge(ReadOnlySpan<CounterCharge> charges, Span<long> counts, DateTimeOffset now, bool commit)
+    {
+        var fits = Charge(charges, counts, now, commit, out var durable);
+        if (durable is not null)
+        {
+            Journal!.FlushSoon();
+        }
+
+        return fits;
+    }
 
     private bool Charge(ReadOnlySpan<CounterCharge> charges, Span<long> counts, DateTimeOffset now, bool commit, out Task? durable)
     {
@@ -181,6 +195,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
 
         try
         {
+            Journal?.FlushIfIdle();
             durable?.GetAwaiter().GetResult();
         }
         catch (IOException)
