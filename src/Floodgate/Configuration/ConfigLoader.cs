@@ -93,6 +93,13 @@ public sealed partial class ConfigLoader
             _errors.Add($"{_source}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
             return null;
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet gives up on some malformed input (a plain scalar its scanner loses track of, an event its
+            // loader has no node for) with these instead of a YamlException: found by fuzzing.
+            _errors.Add($"{_source}: not valid YAML (the YAML reader could not make sense of it; check quotes and brackets)");
+            return null;
+        }
 
         if (stream.Documents.Count == 0)
         {
@@ -304,7 +311,12 @@ public sealed partial class ConfigLoader
 
         foreach (var (keyNode, valueNode) in section.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            if (keyNode is not YamlScalarNode { Value: { } key })
+            {
+                Error(keyNode, "overrides", "each key must be an account, a domain or an address, not a list or a mapping");
+                continue;
+            }
+
             if (valueNode is not YamlMappingNode perRule)
             {
                 Error(valueNode, $"overrides.{key}", "must map rule names to limits, for example { hourly: 5000 }");
@@ -314,7 +326,12 @@ public sealed partial class ConfigLoader
             var limits = new Dictionary<string, (long, YamlNode)>(StringComparer.Ordinal);
             foreach (var (ruleNode, maxNode) in perRule.Children)
             {
-                var rule = ((YamlScalarNode)ruleNode).Value ?? "";
+                if (ruleNode is not YamlScalarNode { Value: { } rule })
+                {
+                    Error(ruleNode, $"overrides.{key}", "each key must be a limit's name, not a list or a mapping");
+                    continue;
+                }
+
                 if (ParseCount(maxNode, $"overrides.{key}.{rule}") is { } max)
                 {
                     limits[rule] = (max, ruleNode);

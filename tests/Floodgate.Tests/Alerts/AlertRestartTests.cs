@@ -85,13 +85,7 @@ public class AlertRestartTests(ITestOutputHelper output)
         }
         finally
         {
-            if (floodgate is { HasExited: false })
-            {
-                floodgate.Kill();
-                await floodgate.WaitForExitAsync();
-            }
-
-            floodgate?.Dispose();
+            await FloodgateProcess.StopAsync(floodgate);
             Directory.Delete(folder, recursive: true);
         }
     }

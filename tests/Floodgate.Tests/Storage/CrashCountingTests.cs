@@ -100,7 +100,7 @@ public class CrashCountingTests(ITestOutputHelper output)
         }
         finally
         {
-            await StopAsync(floodgate);
+            await FloodgateProcess.StopAsync(floodgate);
             Directory.Delete(folder, recursive: true);
         }
 
@@ -236,7 +236,7 @@ public class CrashCountingTests(ITestOutputHelper output)
         finally
         {
             resume.TrySetResult();
-            await StopAsync(floodgate);
+            await FloodgateProcess.StopAsync(floodgate);
             Directory.Delete(folder, recursive: true);
         }
 
@@ -303,17 +303,6 @@ public class CrashCountingTests(ITestOutputHelper output)
         var items = Enumerable.Range(0, Senders * PerSender).Select(item).ToArray();
         new Random(12).Shuffle(items);
         return items;
-    }
-
-    private static async Task StopAsync(Process? floodgate)
-    {
-        if (floodgate is { HasExited: false })
-        {
-            floodgate.Kill();
-            await floodgate.WaitForExitAsync();
-        }
-
-        floodgate?.Dispose();
     }
 
     private static MimeMessage Mime(string sender, string messageId)
