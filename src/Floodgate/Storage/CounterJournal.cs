@@ -131,6 +131,11 @@ public sealed partial class CounterJournal : IDisposable
         lock (_gate)
         {
             lsn = _nextLsn++;
+            if (_stopping)
+            {
+                return Stopped();
+            }
+
             var payload = Reserve(bound);
             var at = Begin(payload, ChargeKind, lsn, ticks);
             at += WriteVarint(payload[at..], (ulong)charges.Length);
@@ -162,6 +167,11 @@ public sealed partial class CounterJournal : IDisposable
         lock (_gate)
         {
             lsn = _nextLsn++;
+            if (_stopping)
+            {
+                return Stopped();
+            }
+
             var payload = Reserve(1 + 8 + 8 + 1 + 5 + Encoding.UTF8.GetMaxByteCount(key.Length));
             var at = Begin(payload, ResetKind, lsn, ticks);
             payload[at++] = (byte)scope;
@@ -210,6 +220,12 @@ public sealed partial class CounterJournal : IDisposable
     {
         lock (_gate)
         {
+            // Stopped (a host stopped twice): nothing more is appended, so the segments on disk are all there is.
+            if (_stopping)
+            {
+                return Task.FromResult(_nextLsn - 1);
+            }
+
             _rotation ??= new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
             Signal();
             return _rotation.Task;
@@ -246,7 +262,6 @@ public sealed partial class CounterJournal : IDisposable
         }
 
         _flusher.Join();
-        _wake.Dispose();
     }
 
     /// <summary>Reads one segment's records into <paramref name="into"/>; returns the bytes read before any problem.</summary>
@@ -300,6 +315,8 @@ public sealed partial class CounterJournal : IDisposable
     }
 
     private static ReadOnlySpan<byte> Magic => "FGJ1"u8;
+
+    private static Task Stopped() => Task.FromException(new IOException("the counter journal is closed (Floodgate is stopping)"));
 
     private static TaskCompletionSource NewBatch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
