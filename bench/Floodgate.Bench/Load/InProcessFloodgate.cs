@@ -28,9 +28,10 @@ internal sealed class InProcessFloodgate : IAsyncDisposable
 
     /// <summary>
     /// Starts a host with one rule: account, messages, <paramref name="max"/> per 1h, defer; on the embedded store, or
-    /// on the Redis that <paramref name="redisConnection"/> names.
+    /// on the Redis that <paramref name="redisConnection"/> names; <paramref name="journal"/> false runs the embedded
+    /// store on snapshots alone (counters.durability: snapshot).
     /// </summary>
-    public static async Task<InProcessFloodgate> StartAsync(long max, string? decisionLog, string? redisConnection = null)
+    public static async Task<InProcessFloodgate> StartAsync(long max, string? decisionLog, string? redisConnection = null, bool journal = true)
     {
         var endpoint = Loopback.FreeEndpoint();
         var data = Directory.CreateTempSubdirectory("floodgate-bench-").FullName;
@@ -41,6 +42,10 @@ internal sealed class InProcessFloodgate : IAsyncDisposable
             config += $"\nstore: redis\nredis:\n  connection: \"{redisConnection}\"\n  key_prefix: \"bench{Guid.NewGuid():N}:\"\n  fail_mode: closed\n";
         }
 
+        if (!journal)
+        {
+            config += "\ncounters: { durability: snapshot }\n";
+        }
 
         // No environment overrides: FLOODGATE_* variables in the shell must not change what is measured.
         var options = ConfigLoader.Parse(config, "load tool", environment: null);

@@ -17,8 +17,10 @@ internal sealed record LoadOptions
           --warmup N          unmeasured requests before each run, on their own logins       (default requests/10, at most 20000)
           --seed N            seed of the login draws                                         (default 1)
           --check             verify each login got exactly min(sent, max) DUNNO answers; exit 1 on FAIL
-          --stores LIST       the in-process server's stores, one set of runs each: embedded, redis (a private
-                              redis-server on loopback, started by this tool), e.g. embedded,redis  (default embedded)
+          --stores LIST       the in-process server's stores, one set of runs each, the first the baseline of the
+                              ratio: embedded (counter journal), snapshot (embedded with counters.durability:
+                              snapshot), redis (a private redis-server on loopback, started by this tool),
+                              e.g. snapshot,embedded or embedded,redis  (default embedded)
         """;
 
     public IReadOnlyList<int> Connections { get; init; } = [8];
@@ -94,9 +96,9 @@ internal sealed record LoadOptions
     private static List<string> ParseStores(string name, string text)
     {
         var stores = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct().ToList();
-        return stores.Count > 0 && stores.All(s => s is "embedded" or "redis")
+        return stores.Count > 0 && stores.All(s => s is "embedded" or "snapshot" or "redis")
             ? stores
-            : throw new ArgumentException($"{name}: '{text}' is not a list of embedded and redis");
+            : throw new ArgumentException($"{name}: '{text}' is not a list of embedded, snapshot and redis");
     }
 
     private static long ParseNumber(string name, string text, long min, long max) =>

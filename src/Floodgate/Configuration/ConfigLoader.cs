@@ -18,7 +18,7 @@ public sealed partial class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis"];
+    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters"];
     private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
@@ -91,6 +91,13 @@ public sealed partial class ConfigLoader
         catch (YamlException e)
         {
             _errors.Add($"{_source}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet gives up on some malformed input (a plain scalar its scanner loses track of, an event its
+            // loader has no node for) with these instead of a YamlException: found by fuzzing.
+            _errors.Add($"{_source}: not valid YAML (the YAML reader could not make sense of it; check quotes and brackets)");
             return null;
         }
 
@@ -262,6 +269,14 @@ public sealed partial class ConfigLoader
             decisions = Scalar(log, "decisions", "log.decisions")?.Value ?? "stdout";
         }
 
+        var durability = CounterDurability.Journal;
+        if (Section(root, "counters") is { } counters)
+        {
+            CheckKeys(counters, "counters.", ["durability"]);
+            durability = Enum(counters, "durability", "counters.durability", ["journal", "snapshot"],
+                v => v == "snapshot" ? CounterDurability.Snapshot : CounterDurability.Journal, CounterDurability.Journal);
+        }
+
         if (_errors.Count > 0)
         {
             return null;
@@ -269,6 +284,7 @@ public sealed partial class ConfigLoader
 
         return new FloodgateOptions
         {
+            CounterDurability = durability,
             PolicyEndpoints = endpoints,
             Rules = new RuleSet(rules, fallback, suspended, exempt),
             TrustedNetworks = trusted,
@@ -298,7 +314,12 @@ public sealed partial class ConfigLoader
 
         foreach (var (keyNode, valueNode) in section.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            if (keyNode is not YamlScalarNode { Value: { } key })
+            {
+                Error(keyNode, "overrides", "each key must be an account, a domain or an address, not a list or a mapping");
+                continue;
+            }
+
             if (valueNode is not YamlMappingNode perRule)
             {
                 Error(valueNode, $"overrides.{key}", "must map rule names to limits, for example { hourly: 5000 }");
@@ -308,7 +329,12 @@ public sealed partial class ConfigLoader
             var limits = new Dictionary<string, (long, YamlNode)>(StringComparer.Ordinal);
             foreach (var (ruleNode, maxNode) in perRule.Children)
             {
-                var rule = ((YamlScalarNode)ruleNode).Value ?? "";
+                if (ruleNode is not YamlScalarNode { Value: { } rule })
+                {
+                    Error(ruleNode, $"overrides.{key}", "each key must be a limit's name, not a list or a mapping");
+                    continue;
+                }
+
                 if (ParseCount(maxNode, $"overrides.{key}.{rule}") is { } max)
                 {
                     limits[rule] = (max, ruleNode);

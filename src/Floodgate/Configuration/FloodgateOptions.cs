@@ -35,6 +35,9 @@ public sealed record FloodgateOptions
     /// <summary>How often changed window counters are saved.</summary>
     public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Whether the embedded store journals every count (the default) or relies on snapshots alone.</summary>
+    public CounterDurability CounterDurability { get; init; } = CounterDurability.Journal;
+
     public PolicyOptions Policy { get; init; } = new();
 
     /// <summary>The SMTP relay's endpoints; none when the relay is off.</summary>

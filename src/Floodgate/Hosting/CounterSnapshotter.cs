@@ -4,8 +4,9 @@ using Floodgate.Storage;
 namespace Floodgate.Hosting;
 
 /// <summary>
-/// Saves the window counters that changed every snapshot interval (and once more when Floodgate stops), so a
-/// restart or a crash loses at most one interval of counting; drops saved windows that have expired.
+/// Saves the window counters that changed every snapshot interval (and once more when Floodgate stops) and drops saved
+/// windows that have expired. With the counter journal, a crash loses nothing: each snapshot starts a new journal
+/// segment first and deletes the segments it covers once saved. Without it, a crash loses at most one interval.
 /// </summary>
 public sealed partial class CounterSnapshotter(
     MemoryCounterStore counters, SqliteCounterSnapshots snapshots, FloodgateOptions options, TimeProvider time,
@@ -16,14 +17,21 @@ public sealed partial class CounterSnapshotter(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        SaveNow();
+        await SaveNowAsync();
     }
 
-    /// <summary>Writes every changed window now; returns how many.</summary>
-    public int SaveNow()
+    /// <summary>Writes every changed window now, then deletes the journal segments the snapshot covers; returns how many windows.</summary>
+    public async Task<int> SaveNowAsync()
     {
+        // Every change journaled up to the cut is already in the counters, so the export below holds it.
+        long? cut = counters.Journal is { } journal ? await journal.RotateAsync() : null;
         var rows = counters.ExportChanged();
-        snapshots.Save(rows, time.GetUtcNow());
+        snapshots.Save(rows, time.GetUtcNow(), synced: cut is not null);
+        if (cut is { } lsn)
+        {
+            counters.Journal!.DeleteThrough(lsn);
+        }
+
         return rows.Count;
     }
 
@@ -37,7 +45,7 @@ public sealed partial class CounterSnapshotter(
             {
                 try
                 {
-                    SaveNow();
+                    await SaveNowAsync();
                     if (time.GetUtcNow() - lastCleanup > TimeSpan.FromMinutes(10))
                     {
                         snapshots.DeleteOlderThan(time.GetUtcNow(), _longestWindow);

@@ -52,7 +52,8 @@ public static class FloodgateHost
         var database = FloodgateDatabase.Open(options.DataDirectory);
         var snapshots = new SqliteCounterSnapshots(database);
         var counters = new MemoryCounterStore(options.Rules);
-        var restored = counters.Import(snapshots.Load());
+        var saved = snapshots.Load();
+        var restored = counters.Import(saved);
         var stores = StoreSet.Open(options, database, counters, snapshots);
         var engine = new DecisionEngine(options.Rules, counterStore ?? stores.Counters, stores.Accounts);
         var shared = stores.Shared;
@@ -156,6 +157,7 @@ public static class FloodgateHost
         });
 
         var app = builder.Build();
+        var journal = ReplayJournal(app, options, counters, snapshots, saved, attach: shared is null && options.CounterDurability == CounterDurability.Journal);
         var incidentBook = app.Services.GetRequiredService<IncidentBook>();
         var adjustments = app.Services.GetRequiredService<LimitAdjustments>();
         var spooled = RecoverSpool(app.Services);
@@ -172,17 +174,39 @@ public static class FloodgateHost
             adjustments.Sync();
         }
 
+        var deliveries = new SqliteAlertDeliveries(database);
+        deliveries.DeleteOlderThan(clock.GetUtcNow());
         dispatcher.Delivered += d =>
         {
             if (d.IncidentId is { } id)
             {
-                incidentBook.RecordAlerted(id, d.Channel, d.Event == AlertEvent.Suspended ? "alert delivered" : $"{d.Event} delivered".ToLowerInvariant());
+                try
+                {
+                    // On disk at once (the timeline is saved in batches): a crash from here on cannot announce it again.
+                    if (d.Event == AlertEvent.Suspended)
+                    {
+                        deliveries.Record(d);
+                    }
+                }
+                finally
+                {
+                    incidentBook.RecordAlerted(id, d.Channel, d.Event == AlertEvent.Suspended ? "alert delivered" : $"{d.Event} delivered".ToLowerInvariant());
+                }
             }
         };
 
-        // Incidents still open from before a restart: reminders resume; an incident already alerted is not alerted again.
+        // Incidents still open from before a restart: reminders resume; an incident already alerted is not alerted again,
+        // also when the crash came before its timeline was saved.
         foreach (var incident in incidentBook.OpenIncidents)
         {
+            if (!incident.Timeline.Any(e => e.Kind == "alerted"))
+            {
+                foreach (var channel in deliveries.ChannelsOf(incident.Id, AlertEvent.Suspended))
+                {
+                    incidentBook.RecordAlerted(incident.Id, channel, "alert delivered (before a restart)");
+                }
+            }
+
             dispatcher.Opened(incident);
         }
 
@@ -217,10 +241,50 @@ public static class FloodgateHost
         {
             app.Services.GetRequiredService<PostfixHeldMail>().DisposeAsync().AsTask().GetAwaiter().GetResult();
             decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            journal?.Dispose();
             shared?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             database.Dispose();
         });
         return app;
+    }
+
+    // Before any decision: what the journal holds beyond the snapshot is counted again; then new commits are journaled
+    // or, without the journal, what it held is saved in a snapshot at once and its segments go.
+    private static CounterJournal? ReplayJournal(WebApplication app, FloodgateOptions options, MemoryCounterStore counters,
+        SqliteCounterSnapshots snapshots, List<CounterSnapshot> saved, bool attach)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<CounterJournal>();
+        var records = CounterJournal.Read(options.DataDirectory, options.Rules, logger);
+        var segments = CounterJournal.SegmentsIn(options.DataDirectory).Length;
+        var (replayed, reset) = counters.Replay(records);
+        foreach (var identity in reset)
+        {
+            snapshots.Delete(identity.Scope, identity.Key);
+        }
+
+        var last = Math.Max(records.Count == 0 ? 0 : records.Max(r => r.Lsn), saved.Count == 0 ? 0 : saved.Max(r => r.Lsn));
+        if (segments > 0)
+        {
+            logger.LogInformation("counter journal: {Replayed} counts and {Reset} resets replayed from {Segments} segments", replayed, reset.Count, segments);
+        }
+
+        if (!attach)
+        {
+            if (segments > 0)
+            {
+                snapshots.Save(counters.ExportChanged(), app.Services.GetRequiredService<TimeProvider>().GetUtcNow(), synced: true);
+                foreach (var segment in CounterJournal.SegmentsIn(options.DataDirectory))
+                {
+                    File.Delete(segment);
+                }
+            }
+
+            return null;
+        }
+
+        var journal = CounterJournal.Open(options.DataDirectory, options.Rules, last, logger);
+        counters.Journal = journal;
+        return journal;
     }
 
     // The relay's parts: spool, outbound queue, quarantine, intake, TLS certificate and logins.

@@ -207,7 +207,7 @@ public sealed partial class MessageSpool : IDisposable
         }
     }
 
-    private static void SyncDirectory(string directory)
+    internal static void SyncDirectory(string directory)
     {
         var fd = Open(directory, 0 /* O_RDONLY */);
         if (fd < 0)

@@ -81,6 +81,15 @@ public sealed class FloodgateDatabase : IDisposable
             state    TEXT NOT NULL);
         CREATE INDEX held_mail_held ON held_mail (identity, held_at) WHERE state = 'held';
         """,
+        """
+        ALTER TABLE counters ADD COLUMN lsn INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE alerts_delivered (
+            incident_id  INTEGER NOT NULL,
+            channel      TEXT NOT NULL,
+            event        TEXT NOT NULL,
+            delivered_at TEXT NOT NULL,
+            PRIMARY KEY (incident_id, channel, event));
+        """,
     ];
 
     private readonly SqliteConnection _connection;
@@ -134,14 +143,32 @@ public sealed class FloodgateDatabase : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> in one transaction, one caller at a time.</summary>
-    public void InTransaction(Action<SqliteConnection, SqliteTransaction> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction, one caller at a time; <paramref name="synced"/> makes the commit
+    /// wait for the disk (synchronous=FULL), so it survives a power loss too.
+    /// </summary>
+    public void InTransaction(Action<SqliteConnection, SqliteTransaction> work, bool synced = false)
     {
         lock (_lock)
         {
-            using var transaction = _connection.BeginTransaction();
-            work(_connection, transaction);
-            transaction.Commit();
+            if (synced)
+            {
+                Execute(_connection, "PRAGMA synchronous=FULL");
+            }
+
+            try
+            {
+                using var transaction = _connection.BeginTransaction();
+                work(_connection, transaction);
+                transaction.Commit();
+            }
+            finally
+            {
+                if (synced)
+                {
+                    Execute(_connection, "PRAGMA synchronous=NORMAL");
+                }
+            }
         }
     }
 

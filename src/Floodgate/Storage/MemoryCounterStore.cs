@@ -5,7 +5,8 @@ namespace Floodgate.Storage;
 
 /// <summary>
 /// Window counters in process memory: one entry per active identity and scope, holding one
-/// <see cref="SlidingWindow"/> per rule of that scope; idle entries are reclaimed by <see cref="Sweep"/>.
+/// <see cref="SlidingWindow"/> per rule of that scope; idle entries are reclaimed by <see cref="Sweep"/>. With a
+/// <see cref="Journal"/>, every commit and reset is journaled and a commit's answer waits until its record is on disk.
 /// </summary>
 public sealed class MemoryCounterStore : ICounterStore, ICounterView
 {
@@ -28,15 +29,40 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
     /// <summary>The rules whose windows this store keeps.</summary>
     public RuleSet Rules => _rules;
 
+    /// <summary>Where commits and resets are made durable; null keeps counts in memory (and in snapshots) only. Set before the first decision.</summary>
+    public CounterJournal? Journal { get; set; }
+
     /// <summary>Identities with live counters, over all scopes.</summary>
     public int TrackedIdentities => _entries.Sum(e => e.Count);
 
-    public ValueTask<bool> ChargeAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit) =>
-        ValueTask.FromResult(Charge(charges.Span, counts.Span, now, commit));
+    /// <summary>Checks and counts; with a journal, a commit completes once its record is on disk.</summary>
+    public ValueTask<bool> ChargeAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
+    {
+        var fits = Charge(charges.Span, counts.Span, now, commit, out var durable);
+        if (durable is null)
+        {
+            return ValueTask.FromResult(fits);
+        }
 
-    /// <summary>The synchronous check-and-count behind <see cref="ChargeAsync"/>.</summary>
+        Journal!.FlushIfIdle();
+        return durable.IsCompletedSuccessfully ? ValueTask.FromResult(fits) : WhenDurableAsync(durable, fits);
+    }
+
+    /// <summary>The synchronous check-and-count behind <see cref="ChargeAsync"/> (a commit is journaled, not waited for).</summary>
     public bool Charge(ReadOnlySpan<CounterCharge> charges, Span<long> counts, DateTimeOffset now, bool commit)
     {
+        var fits = Charge(charges, counts, now, commit, out var durable);
+        if (durable is not null)
+        {
+            Journal!.FlushSoon();
+        }
+
+        return fits;
+    }
+
+    private bool Charge(ReadOnlySpan<CounterCharge> charges, Span<long> counts, DateTimeOffset now, bool commit, out Task? durable)
+    {
+        durable = null;
         var ticks = now.UtcTicks;
 
         // One entry per scope at most; taking their locks in scope order keeps two decisions from deadlocking.
@@ -75,6 +101,16 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                     var entry = EntryOf(c.Rule.Scope, e0, e1, e2, e3);
                     entry.Windows[c.Rule.ScopeIndex].Add(ticks / c.Rule.SlotTicks, c.Units);
                     entry.Dirty = true;
+                }
+
+                // Under the entries' locks, so each identity's records are in the order its counts changed.
+                if (Journal is { } journal && charges.Length > 0)
+                {
+                    durable = journal.AppendCharge(charges, ticks, out var lsn);
+                    SetLsn(e0, lsn);
+                    SetLsn(e1, lsn);
+                    SetLsn(e2, lsn);
+                    SetLsn(e3, lsn);
                 }
             }
 
@@ -123,18 +159,94 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         return removed;
     }
 
-    /// <summary>Forgets an identity's counters (a released account starts afresh).</summary>
+    /// <summary>
+    /// Forgets an identity's counters (a released account starts afresh); with a journal, returns once the reset is on
+    /// disk, so a replay after a crash does not bring the counts back.
+    /// </summary>
     public bool Reset(Scope scope, string key)
     {
-        if (!_entries[(int)scope].TryRemove(key, out var entry))
+        Task? durable = null;
+        var removed = false;
+        if (_entries[(int)scope].TryGetValue(key, out var entry))
         {
-            return false;
+            // The reset record goes in under the entry's lock, after every commit to it and before any to its successor.
+            entry.Lock.Enter();
+            try
+            {
+                if (!entry.Removed)
+                {
+                    durable = Journal?.AppendReset(scope, key, 0, out _);
+                    entry.Removed = true;
+                    removed = true;
+                }
+            }
+            finally
+            {
+                entry.Lock.Exit();
+            }
+
+            _entries[(int)scope].TryRemove(new KeyValuePair<string, Entry>(key, entry));
+        }
+        else
+        {
+            // Nothing in memory, but a journal written before a sweep may still hold counts of this identity.
+            durable = Journal?.AppendReset(scope, key, 0, out _);
         }
 
-        entry.Lock.Enter();
-        entry.Removed = true;
-        entry.Lock.Exit();
-        return true;
+        try
+        {
+            Journal?.FlushIfIdle();
+            durable?.GetAwaiter().GetResult();
+        }
+        catch (IOException)
+        {
+            // The journal logs its failure; the reset stands in memory and in the next snapshot.
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// Applies the journal read at start (after <see cref="Import"/>): each change newer than what the snapshot holds
+    /// for its identity. Returns how many units were counted again and the identities reset, whose saved windows are stale.
+    /// </summary>
+    public (int Replayed, List<Identity> Reset) Replay(IEnumerable<JournalRecord> records)
+    {
+        var replayed = 0;
+        var reset = new List<Identity>();
+        foreach (var record in records)
+        {
+            var entries = _entries[(int)record.Scope];
+            if (record.IsReset)
+            {
+                if (!entries.TryGetValue(record.Key, out var old) || record.Lsn > old.RestoredLsn)
+                {
+                    entries.TryRemove(record.Key, out _);
+                    reset.Add(new Identity(record.Scope, record.Key));
+                }
+
+                continue;
+            }
+
+            if (record.Rule is not { } rule)
+            {
+                continue;
+            }
+
+            var entry = entries.GetOrAdd(record.Key, static (_, n) => new Entry(n), _rules.RulesIn(record.Scope));
+            if (record.Lsn <= entry.RestoredLsn)
+            {
+                continue;
+            }
+
+            entry.Windows[rule.ScopeIndex].Add(record.Ticks / rule.SlotTicks, record.Units);
+            entry.Lsn = Math.Max(entry.Lsn, record.Lsn);
+            entry.LastUsedTicks = record.Ticks;
+            entry.Dirty = true;
+            replayed++;
+        }
+
+        return (replayed, reset);
     }
 
     /// <summary>Each rule's count for one identity at <paramref name="now"/> (-1 for rules of other scopes).</summary>
@@ -198,7 +310,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                         {
                             var bytes = new byte[SlidingWindow.SerializedBytes];
                             entry.Windows[rule.ScopeIndex].WriteTo(bytes);
-                            rows.Add(new CounterSnapshot(rule.Scope, key, rule.Name, rule.SlotTicks, bytes));
+                            rows.Add(new CounterSnapshot(rule.Scope, key, rule.Name, rule.SlotTicks, bytes, entry.Lsn));
                         }
                     }
                 }
@@ -233,6 +345,8 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             {
                 if (entry.Windows[rule.ScopeIndex].TryReadFrom(row.Window))
                 {
+                    entry.RestoredLsn = Math.Max(entry.RestoredLsn, row.Lsn);
+                    entry.Lsn = entry.RestoredLsn;
                     restored++;
                 }
             }
@@ -243,6 +357,20 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         }
 
         return restored;
+    }
+
+    private static async ValueTask<bool> WhenDurableAsync(Task durable, bool fits)
+    {
+        await durable;
+        return fits;
+    }
+
+    private static void SetLsn(Entry? entry, long lsn)
+    {
+        if (entry is not null)
+        {
+            entry.Lsn = lsn;
+        }
     }
 
     private static Entry EntryOf(Scope scope, Entry? e0, Entry? e1, Entry? e2, Entry? e3) => scope switch
@@ -289,6 +417,10 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         public long LastUsedTicks;
         public bool Removed;
         public bool Dirty;
+
+        // The LSN of the last journaled change, and of the snapshot this entry was restored from (replay skips up to it).
+        public long Lsn;
+        public long RestoredLsn;
 
         public bool IsIdleAt(long ticks, RuleSet rules, Scope scope)
         {

@@ -5,8 +5,11 @@ namespace Floodgate.Storage;
 /// <summary>Window counters saved to SQLite every few seconds and read back at start, so a restart forgets nothing.</summary>
 public sealed class SqliteCounterSnapshots(FloodgateDatabase database)
 {
-    /// <summary>Saves changed windows in one transaction.</summary>
-    public void Save(IReadOnlyList<CounterSnapshot> rows, DateTimeOffset now)
+    /// <summary>
+    /// Saves changed windows in one transaction; <paramref name="synced"/> makes it survive a power loss too, as the
+    /// journal it replaces does.
+    /// </summary>
+    public void Save(IReadOnlyList<CounterSnapshot> rows, DateTimeOffset now, bool synced = false)
     {
         if (rows.Count == 0)
         {
@@ -18,10 +21,10 @@ public sealed class SqliteCounterSnapshots(FloodgateDatabase database)
             using var upsert = c.CreateCommand();
             upsert.Transaction = t;
             upsert.CommandText = """
-                INSERT INTO counters (scope, key, rule, slot_ticks, window, saved_at)
-                VALUES ($scope, $key, $rule, $slot, $window, $saved)
+                INSERT INTO counters (scope, key, rule, slot_ticks, window, saved_at, lsn)
+                VALUES ($scope, $key, $rule, $slot, $window, $saved, $lsn)
                 ON CONFLICT (scope, key, rule) DO UPDATE
-                SET slot_ticks = excluded.slot_ticks, window = excluded.window, saved_at = excluded.saved_at
+                SET slot_ticks = excluded.slot_ticks, window = excluded.window, saved_at = excluded.saved_at, lsn = excluded.lsn
                 """;
             var scope = upsert.Parameters.Add("$scope", Microsoft.Data.Sqlite.SqliteType.Text);
             var key = upsert.Parameters.Add("$key", Microsoft.Data.Sqlite.SqliteType.Text);
@@ -29,6 +32,7 @@ public sealed class SqliteCounterSnapshots(FloodgateDatabase database)
             var slot = upsert.Parameters.Add("$slot", Microsoft.Data.Sqlite.SqliteType.Integer);
             var window = upsert.Parameters.Add("$window", Microsoft.Data.Sqlite.SqliteType.Blob);
             var saved = upsert.Parameters.Add("$saved", Microsoft.Data.Sqlite.SqliteType.Integer);
+            var lsn = upsert.Parameters.Add("$lsn", Microsoft.Data.Sqlite.SqliteType.Integer);
             upsert.Prepare();
             foreach (var row in rows)
             {
@@ -38,9 +42,10 @@ public sealed class SqliteCounterSnapshots(FloodgateDatabase database)
                 slot.Value = row.SlotTicks;
                 window.Value = row.Window;
                 saved.Value = now.UtcTicks;
+                lsn.Value = row.Lsn;
                 upsert.ExecuteNonQuery();
             }
-        });
+        }, synced);
     }
 
     /// <summary>Deletes an identity's saved windows (its counters were reset).</summary>
@@ -57,14 +62,14 @@ public sealed class SqliteCounterSnapshots(FloodgateDatabase database)
     public List<CounterSnapshot> Load() => database.Run(c =>
     {
         using var select = c.CreateCommand();
-        select.CommandText = "SELECT scope, key, rule, slot_ticks, window FROM counters";
+        select.CommandText = "SELECT scope, key, rule, slot_ticks, window, lsn FROM counters";
         using var reader = select.ExecuteReader();
         var rows = new List<CounterSnapshot>();
         while (reader.Read())
         {
             if (ScopeNames.TryParseScope(reader.GetString(0), out var scope))
             {
-                rows.Add(new CounterSnapshot(scope, reader.GetString(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader.GetValue(4)));
+                rows.Add(new CounterSnapshot(scope, reader.GetString(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader.GetValue(4), reader.GetInt64(5)));
             }
         }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -18,7 +17,7 @@ namespace Floodgate.Tests.Relay;
 /// 2,000-message load from 8 parallel clients, started again on the same data directory, and every acknowledged
 /// message must then be at the next hop (Debian's smtp-sink, dumping each message to a file) or in the quarantine.
 /// </summary>
-public partial class RelayCrashTests(ITestOutputHelper output)
+public class RelayCrashTests(ITestOutputHelper output)
 {
     private const int Messages = 2000;
     private const int Clients = 8;
@@ -68,9 +67,8 @@ public partial class RelayCrashTests(ITestOutputHelper output)
             floodgate = await FloodgateProcess.StartAsync(config, relayPort, log.Enqueue);
 
             await Task.WhenAll(sending).WaitAsync(TimeSpan.FromSeconds(90));
-            using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}/") };
-            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(data, "admin.token"))).Trim());
-            await DrainedAsync(admin, TimeSpan.FromSeconds(60));
+            using var admin = await RelayRun.AdminAsync(adminPort, data);
+            await RelayRun.DrainedAsync(admin, TimeSpan.FromSeconds(60));
             var held = await QuarantineAsync(admin);
             var delivered = sink.Messages().Select(Copy.Delivered).ToList();
             var verdict = Tally(load, delivered, held);
@@ -107,13 +105,7 @@ public partial class RelayCrashTests(ITestOutputHelper output)
         }
         finally
         {
-            if (floodgate is { HasExited: false })
-            {
-                floodgate.Kill();
-                await floodgate.WaitForExitAsync();
-            }
-
-            floodgate?.Dispose();
+            await FloodgateProcess.StopAsync(floodgate);
             Directory.Delete(folder, recursive: true);
         }
     }
@@ -134,23 +126,6 @@ public partial class RelayCrashTests(ITestOutputHelper output)
 
         new Random(5).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(messages));
         return messages;
-    }
-
-    private static async Task DrainedAsync(HttpClient admin, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            using var relay = await admin.GetFromJsonAsync<JsonDocument>("api/relay");
-            var queued = relay!.RootElement.GetProperty("outbound_queue").GetInt32();
-            if (queued == 0)
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < until, $"the outbound queue still holds {queued} messages after {timeout.TotalSeconds} s");
-            await Task.Delay(200);
-        }
     }
 
     private static async Task<List<Copy>> QuarantineAsync(HttpClient admin)
@@ -197,9 +172,6 @@ public partial class RelayCrashTests(ITestOutputHelper output)
 
     private static string Key(string? messageId) => (messageId ?? "").Trim().Trim('<', '>');
 
-    [GeneratedRegex(@"\(Floodgate\) with \S+ id ([0-9a-f]+)")]
-    private static partial Regex FloodgateReceived();
-
     private sealed record Outgoing(string Sender, string MessageId);
 
     private sealed record Acknowledged(string MessageId, string QueueId);
@@ -208,8 +180,7 @@ public partial class RelayCrashTests(ITestOutputHelper output)
     {
         public static Copy Delivered(MimeMessage message)
         {
-            var received = message.Headers.Where(h => h.Id == HeaderId.Received).Select(h => FloodgateReceived().Match(h.Value)).FirstOrDefault(m => m.Success);
-            return new Copy(Key(message.MessageId), received?.Groups[1].Value ?? "(no Floodgate Received header)", "sink");
+            return new Copy(Key(message.MessageId), RelayRun.QueueIdOf(message) ?? "(no Floodgate Received header)", "sink");
         }
     }
 

@@ -98,7 +98,7 @@ public class DurabilityTests
         {
             using (var db = FloodgateDatabase.Open(folder))
             {
-                Assert.Equal(4, db.SchemaVersion);
+                Assert.Equal(5, db.SchemaVersion);
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(db.Path));
                 Assert.Equal("wal", db.Run(c =>
                 {
@@ -109,7 +109,7 @@ public class DurabilityTests
             }
 
             using var again = FloodgateDatabase.Open(folder);
-            Assert.Equal(4, again.SchemaVersion);
+            Assert.Equal(5, again.SchemaVersion);
         }
         finally
         {

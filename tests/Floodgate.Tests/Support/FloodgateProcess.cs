@@ -6,6 +6,18 @@ namespace Floodgate.Tests.Support;
 /// <summary>The real executable, as `floodgate serve --config FILE`, built beside the tests: a process a test can kill -9.</summary>
 internal static class FloodgateProcess
 {
+    /// <summary>Kills a process still running (SIGKILL) and releases it.</summary>
+    public static async Task StopAsync(Process? floodgate)
+    {
+        if (floodgate is { HasExited: false })
+        {
+            floodgate.Kill();
+            await floodgate.WaitForExitAsync();
+        }
+
+        floodgate?.Dispose();
+    }
+
     /// <summary>Starts it and waits until it listens on <paramref name="port"/> (which it does only after its start-up recovery).</summary>
     public static async Task<Process> StartAsync(string config, int port, Action<string>? output = null)
     {
