@@ -542,13 +542,14 @@ internal sealed class SmtpSession
     }
 
     // PBKDF2 takes a good fraction of a second by design: it runs on the thread pool, and a client address that keeps
-    // failing is answered 454 without hashing at all, so guessing is slow and cannot eat the CPU.
+    // failing is answered 454 without hashing at all, so guessing is slow and cannot eat the CPU. The attempt is
+    // reserved before the hash, so many parallel guesses from one address are not all checked.
     // False when the session must end (too many bad commands).
     private async Task<bool> AuthenticateAsync()
     {
         var (user, password) = _pendingLogin!.Value;
         _pendingLogin = null;
-        if (_passwords.IsThrottled(_client))
+        if (!_passwords.TryBeginLogin(_client))
         {
             _logger.LogWarning("relay: AUTH from {Client} refused: too many failed logins from this address", _client);
             Reply("454 4.7.0 Too many failed logins from your address; try again later");
