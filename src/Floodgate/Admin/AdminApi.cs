@@ -32,7 +32,7 @@ public static class AdminApi
         api.MapPost("/overrides", SetOverride);
         api.MapDelete("/overrides/{key}/{rule}", async (string key, string rule, HttpContext context, Containment containment) =>
             await containment.RemoveOverrideAsync(key, rule, Actor(context))
-                ? Results.Ok(new { key = key.ToLowerInvariant(), rule, removed = true })
+                ? Results.Ok(new { key = IdentityNormalizer.Normalize(key), rule, removed = true })
                 : Results.NotFound(new { error = $"{key} has no override of {rule}" }));
         QuarantineApi.Map(api);
         api.MapGet("/audit", async (IAuditLog audit, int? limit) => Results.Ok(await audit.ListAsync(Math.Clamp(limit ?? 100, 1, 10_000))));
@@ -79,7 +79,7 @@ public static class AdminApi
     internal static async Task<AccountState> FindAccountAsync(string account, DecisionEngine engine, IAccountStore accounts, ICounterView counters,
         Containment containment, DateTimeOffset now)
     {
-        var key = account.ToLowerInvariant();
+        var key = IdentityNormalizer.Normalize(account);
         var suspension = (await accounts.ListSuspensionsAsync()).FirstOrDefault(s => s.Identity == new Identity(Scope.Account, key));
         return AccountView(engine, key, await counters.CountsOfAsync(Scope.Account, key, now), suspension, containment);
     }
@@ -91,7 +91,7 @@ public static class AdminApi
     private static async Task<IResult> Suspend(string account, SuspendRequest? request, HttpContext context, Containment containment)
     {
         var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "suspended by an admin" : request.Reason;
-        var incident = await containment.SuspendAsync(new Identity(Scope.Account, account.ToLowerInvariant()), reason, Actor(context));
+        var incident = await containment.SuspendAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), reason, Actor(context));
         return Results.Ok(IncidentView(incident));
     }
 
@@ -109,7 +109,7 @@ public static class AdminApi
             return Results.BadRequest(new { error = $"mode must be deliver, purge or keep, not '{request!.Mode}'" });
         }
 
-        var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, account.ToLowerInvariant()), mode.Value, Actor(context));
+        var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), mode.Value, Actor(context));
         if (!outcome.WasSuspended && outcome.Incident is null)
         {
             return Results.NotFound(new { error = $"{account} is not suspended" });
@@ -117,7 +117,7 @@ public static class AdminApi
 
         return Results.Ok(new
         {
-            account = account.ToLowerInvariant(),
+            account = IdentityNormalizer.Normalize(account),
             released = outcome.WasSuspended,
             incident = outcome.Incident is null ? null : IncidentView(outcome.Incident),
             held_messages = outcome.HeldMessages,
@@ -174,12 +174,12 @@ public static class AdminApi
         }
 
         await containment.SetOverrideAsync(request.Key, request.Rule!, max, Actor(context));
-        return Results.Ok(new { key = request.Key.ToLowerInvariant(), rule = request.Rule, max });
+        return Results.Ok(new { key = IdentityNormalizer.Normalize(request.Key), rule = request.Rule, max });
     }
 
     private static async Task<IResult> Unexempt(string account, HttpContext context, Containment containment) =>
         await containment.RemoveExemptionAsync(account, Actor(context))
-            ? Results.Ok(new { account = account.ToLowerInvariant(), removed = true })
+            ? Results.Ok(new { account = IdentityNormalizer.Normalize(account), removed = true })
             : Results.NotFound(new { error = $"{account} has no exemption" });
 
     internal static string Actor(HttpContext context)

@@ -28,13 +28,13 @@ public readonly struct IdentityKeys
     };
 
     /// <summary>
-    /// Derives the keys of a submission: logins and addresses lower-cased, the account by the fallback chain; the
+    /// Derives the keys of a submission: logins and addresses normalised (<see cref="IdentityNormalizer"/>), the account by the fallback chain; the
     /// sender's domain only when <paramref name="withDomain"/> (a rule counts by it), since it costs a string.
     /// </summary>
     public static IdentityKeys Of(in Submission submission, FallbackIdentity fallback, bool withDomain = true)
     {
-        // ToLowerInvariant returns the same string when it is already lower case: no allocation on the common path.
-        var sender = string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender.ToLowerInvariant();
+        // The normaliser returns the same string when it is already normal ASCII: no allocation on the common path.
+        var sender = string.IsNullOrEmpty(submission.Sender) ? null : IdentityNormalizer.Normalize(submission.Sender);
         string? domain = null;
         if (sender is not null && withDomain)
         {
@@ -44,7 +44,7 @@ public readonly struct IdentityKeys
 
         var ip = string.IsNullOrEmpty(submission.ClientAddress) ? null : submission.ClientAddress;
         var account = !string.IsNullOrEmpty(submission.Account)
-            ? submission.Account.ToLowerInvariant()
+            ? IdentityNormalizer.Normalize(submission.Account)
             : fallback switch
             {
                 FallbackIdentity.Sender => sender ?? ip,

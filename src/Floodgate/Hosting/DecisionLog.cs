@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using Floodgate.Engine;
 
@@ -197,7 +198,7 @@ public sealed class DecisionLog : IAsyncDisposable
 
         public void Raw(DateTime time, string listener)
         {
-            time.TryFormat(_span, out var n, "yyyy-MM-ddTHH:mm:ss.fffZ");
+            time.TryFormat(_span, out var n, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
             Length = n;
             Append(" decision listener=");
             Append(listener);
@@ -266,7 +267,7 @@ public sealed class DecisionLog : IAsyncDisposable
 
         private void Digits(long value)
         {
-            value.TryFormat(_span[Length..], out var n);
+            value.TryFormat(_span[Length..], out var n, provider: CultureInfo.InvariantCulture);
             Length += n;
         }
 
@@ -311,7 +312,7 @@ public sealed class DecisionLog : IAsyncDisposable
         public void Number(string name, long value)
         {
             Append(name);
-            value.TryFormat(_span[Length..], out var n);
+            value.TryFormat(_span[Length..], out var n, provider: CultureInfo.InvariantCulture);
             Length += n;
         }
 
@@ -334,10 +335,10 @@ public sealed class DecisionLog : IAsyncDisposable
                 any = true;
                 Append(rules.Rules[i].Name);
                 _span[Length++] = (byte)':';
-                counts[i].TryFormat(_span[Length..], out var n);
+                counts[i].TryFormat(_span[Length..], out var n, provider: CultureInfo.InvariantCulture);
                 Length += n;
                 _span[Length++] = (byte)'/';
-                rules.Rules[i].Max.TryFormat(_span[Length..], out n);
+                rules.Rules[i].Max.TryFormat(_span[Length..], out n, provider: CultureInfo.InvariantCulture);
                 Length += n;
             }
 

@@ -346,7 +346,7 @@ public sealed partial class Containment
     /// <summary>Grants a time-limited exemption (no limit when <paramref name="max"/> is null).</summary>
     public async Task<Exemption> ExemptAsync(string key, long? max, DateTimeOffset until, string by)
     {
-        var exemption = new Exemption(key.ToLowerInvariant(), max, until, by, _time.GetUtcNow());
+        var exemption = new Exemption(IdentityNormalizer.Normalize(key), max, until, by, _time.GetUtcNow());
         _exemptionStore.Save(exemption);
         _engine.Exemptions.Set(exemption);
         await _audit.AppendAsync(new AuditEntry(exemption.CreatedAt, by, "exempt", exemption.Key,
@@ -356,10 +356,10 @@ public sealed partial class Containment
 
     public async Task<bool> RemoveExemptionAsync(string key, string by)
     {
-        var removed = _exemptionStore.Delete(key.ToLowerInvariant()) | _engine.Exemptions.Remove(key);
+        var removed = _exemptionStore.Delete(IdentityNormalizer.Normalize(key)) | _engine.Exemptions.Remove(key);
         if (removed)
         {
-            await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "unexempt", key.ToLowerInvariant(), null));
+            await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "unexempt", IdentityNormalizer.Normalize(key), null));
         }
 
         return removed;
@@ -369,17 +369,17 @@ public sealed partial class Containment
     public async Task SetOverrideAsync(string key, string rule, long max, string by)
     {
         var now = _time.GetUtcNow();
-        _exemptionStore.SaveOverride(key.ToLowerInvariant(), rule, max, by, now);
+        _exemptionStore.SaveOverride(IdentityNormalizer.Normalize(key), rule, max, by, now);
         _engine.Overrides.Set(key, rule, max);
-        await _audit.AppendAsync(new AuditEntry(now, by, "override", key.ToLowerInvariant(), $"{rule}: {max}"));
+        await _audit.AppendAsync(new AuditEntry(now, by, "override", IdentityNormalizer.Normalize(key), $"{rule}: {max}"));
     }
 
     public async Task<bool> RemoveOverrideAsync(string key, string rule, string by)
     {
-        var removed = _exemptionStore.DeleteOverride(key.ToLowerInvariant(), rule) | _engine.Overrides.Remove(key, rule);
+        var removed = _exemptionStore.DeleteOverride(IdentityNormalizer.Normalize(key), rule) | _engine.Overrides.Remove(key, rule);
         if (removed)
         {
-            await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "remove-override", key.ToLowerInvariant(), rule));
+            await _audit.AppendAsync(new AuditEntry(_time.GetUtcNow(), by, "remove-override", IdentityNormalizer.Normalize(key), rule));
         }
 
         return removed;

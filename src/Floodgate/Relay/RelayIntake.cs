@@ -161,7 +161,7 @@ public sealed partial class RelayIntake
     private string? IdentityOf(RelayTransaction transaction)
     {
         var who = _options.Identity == RelayIdentity.Login && transaction.Login is { } login ? login : transaction.Sender;
-        return who.Length == 0 ? null : who.ToLowerInvariant();
+        return who.Length == 0 ? null : IdentityNormalizer.Normalize(who);
     }
 
     private static string Render(string template, in Decision decision)

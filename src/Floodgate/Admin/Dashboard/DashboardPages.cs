@@ -252,7 +252,7 @@ public static class DashboardPages
     {
         var form = await context.Request.ReadFormAsync();
         var reason = form["reason"].ToString().Trim();
-        await containment.SuspendAsync(new Identity(Scope.Account, account.ToLowerInvariant()), reason.Length == 0 ? "suspended by an admin" : reason, Actor);
+        await containment.SuspendAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), reason.Length == 0 ? "suspended by an admin" : reason, Actor);
         return Done(account, "suspended");
     }
 
@@ -265,7 +265,7 @@ public static class DashboardPages
             "purge" => ReleaseMode.Purge,
             _ => ReleaseMode.Keep,
         };
-        var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, account.ToLowerInvariant()), mode, Actor);
+        var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), mode, Actor);
         var key = !outcome.WasSuspended && outcome.Incident is null ? "not-suspended"
             : outcome.Problem is not null ? "release-problem"
             : mode switch
@@ -295,7 +295,7 @@ public static class DashboardPages
     }
 
     private static IResult Done(string account, string flash, long count = 0) =>
-        Results.Redirect($"{AccountHref(account.ToLowerInvariant())}?{Flash.Query(flash, count)}");
+        Results.Redirect($"{AccountHref(IdentityNormalizer.Normalize(account))}?{Flash.Query(flash, count)}");
 
     private static async Task<IResult> IncidentsPage(HttpContext context, IIncidentStore incidents, Containment containment)
     {
