@@ -13,6 +13,7 @@ public static class AdminApi
 
     public static void Map(WebApplication app)
     {
+        SlashInRouteValues.Use(app);
         var api = app.MapGroup("/api");
         api.MapGet("/health", Health);
         api.MapGet("/accounts", Accounts);
