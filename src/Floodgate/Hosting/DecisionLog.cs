@@ -212,7 +212,7 @@ public sealed class DecisionLog : IAsyncDisposable
                 value = string.Concat(value.AsSpan(0, MaxFieldChars - 3), "...");
             }
 
-            var quote = value.Length == 0 || value.AsSpan().IndexOfAny(" \"=\\") >= 0;
+            var quote = value.Length == 0 || value.AsSpan().IndexOfAny(" \"=\\") >= 0 || value.AsSpan().IndexOfAny(EchoedText.Controls) >= 0;
             if (!quote)
             {
                 Append(value);
@@ -235,7 +235,7 @@ public sealed class DecisionLog : IAsyncDisposable
                     _span[Length++] = (byte)'\\';
                 }
 
-                _span[Length++] = b < 32 ? (byte)'?' : b;
+                _span[Length++] = b is < 32 or 0x7F ? (byte)'?' : b;
             }
 
             _span[Length++] = (byte)'"';
@@ -248,20 +248,19 @@ public sealed class DecisionLog : IAsyncDisposable
                 value = string.Concat(value.AsSpan(0, MaxFieldChars - 3), "...");
             }
 
-            if (value.AsSpan().IndexOfAny("\"\\") < 0 && !value.AsSpan().ContainsAnyInRange('\0', (char)31))
+            var text = value.AsSpan();
+            while (true)
             {
-                Append(value);
-                return;
-            }
-
-            foreach (var c in value)
-            {
-                if (c is '"' or '\\')
+                var quote = text.IndexOfAny("\"\\");
+                Length += EchoedText.WriteUtf8(quote < 0 ? text : text[..quote], _span[Length..]);
+                if (quote < 0)
                 {
-                    _span[Length++] = (byte)'\\';
+                    return;
                 }
 
-                Length += Encoding.UTF8.GetBytes([c < ' ' ? '?' : c], _span[Length..]);
+                _span[Length++] = (byte)'\\';
+                _span[Length++] = (byte)text[quote];
+                text = text[(quote + 1)..];
             }
         }
 
