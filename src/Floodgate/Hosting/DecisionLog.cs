@@ -41,7 +41,14 @@ public sealed class DecisionLog : IAsyncDisposable
     {
         "none" => new DecisionLog(null, false),
         "stdout" => new DecisionLog(Console.OpenStandardOutput(), false),
-        _ => new DecisionLog(new FileStream(target, FileMode.Append, FileAccess.Write, FileShare.Read), true),
+        // Owner and group only: the lines name every account and sender.
+        _ => new DecisionLog(new FileStream(target, new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
+        }), true),
     };
 
     /// <summary>A log writing to a stream the caller owns (tests).</summary>

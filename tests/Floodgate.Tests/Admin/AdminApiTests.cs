@@ -35,6 +35,19 @@ public class AdminApiTests
     }
 
     [Fact]
+    public async Task Api_Refusal_NamesTheTokenFileButNotTheServersPaths()
+    {
+        await using var server = await TestServer.StartAsync(Limits);
+        using var http = new HttpClient();
+        using var response = await http.GetAsync(server.AdminUrl + "api/health");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains(Floodgate.Admin.AdminToken.FileName, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Options.DataDirectory, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("/tmp", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Api_Token_IsGeneratedIntoTheDataDirectory_OwnerOnly()
     {
         await using var server = await TestServer.StartAsync(Limits);

@@ -75,6 +75,14 @@ public class PolicyListenerTests
     }
 
     [Fact]
+    public async Task Listener_UnixSocket_IsReadableAndWritableByOwnerAndGroupOnly()
+    {
+        await using var server = await TestServer.StartAsync(PerAccountLimit);
+        var socket = server.Unix.ToString();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
+    }
+
+    [Fact]
     public async Task Listener_GarbageConnections_DoNotDisturbTheOthers()
     {
         await using var server = await TestServer.StartAsync(PerAccountLimit);
