@@ -207,10 +207,20 @@ internal sealed class SmtpSession
             }
 
             var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
-            if (bytes.Length > 0 && bytes[^1] == (byte)'\r')
+
+            // Only CRLF ends a command line (RFC 5321 2.3.8): a bare LF or CR is how one side is made to see a
+            // different dialogue than the other (SMTP smuggling), like Postfix's smtpd_forbid_bare_newline.
+            if (bytes.Length == 0 || bytes[^1] != (byte)'\r' || bytes[..^1].Contains((byte)'\r'))
             {
-                bytes = bytes[..^1];
+                if (BadCommand("500 5.5.2 Bare CR or LF in a command line: end every line with CRLF"))
+                {
+                    return Step.Close;
+                }
+
+                continue;
             }
+
+            bytes = bytes[..^1];
 
             var step = _authStep != AuthStep.None ? Authenticate(Encoding.ASCII.GetString(bytes)) : Handle(SmtpCommand.Parse(bytes));
             if (step != Step.Continue)
@@ -619,6 +629,13 @@ internal sealed class SmtpSession
 
         var transaction = new RelayTransaction(_sender, [.. _recipients], _client, _helo, _login, receivedAt);
         ResetTransaction();
+        if (body.Refused)
+        {
+            _logger.LogWarning("relay: refused a message from <{Sender}> ({Client}): a bare CR or LF, or a NUL, in its content", Printable(transaction.Sender), _client);
+            Reply("550 5.6.0 Message refused: bare CR or LF, or NUL, in the content; end every line with CRLF (RFC 5321 section 2.3.8)");
+            return false;
+        }
+
         if (body.TooLarge)
         {
             Reply($"552 5.3.4 Message size exceeds fixed limit of {_options.MaxMessageBytes} bytes");
