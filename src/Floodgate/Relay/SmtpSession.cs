@@ -64,10 +64,14 @@ internal sealed class SmtpSession
     private bool _discardingLine;
     private int _unflushed;
     private (string User, string Password)? _pendingLogin;
+    private readonly Action? _loggedIn;
+    private CancellationTokenSource? _loginDeadline;
 
+    // loggedIn: called once a client outside the relay's networks has logged in (it leaves the untrusted budget).
     public SmtpSession(RelayOptions options, RelayIntake intake, RelayPassword passwords, X509Certificate2? certificate, IPAddress client,
-        IDuplexPipe transport, TimeProvider time, ILogger logger)
+        IDuplexPipe transport, TimeProvider time, ILogger logger, Action? loggedIn = null)
     {
+        _loggedIn = loggedIn;
         _options = options;
         _intake = intake;
         _passwords = passwords;
@@ -86,7 +90,17 @@ internal sealed class SmtpSession
     public async Task RunAsync(CancellationToken stopping)
     {
         using var timeout = new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
+        using var deadline = new CancellationTokenSource();
+        _loginDeadline = deadline;
+
+        // A client outside the relay's networks has login_timeout from its connect to log in: NOOP, RSET or EHLO do
+        // not extend it, so idle strangers cannot keep their connections.
+        if (!_trustedNetwork)
+        {
+            deadline.CancelAfter(_options.LoginTimeout);
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping, deadline.Token);
         try
         {
             Reply($"220 {_options.Hostname} ESMTP Floodgate");
@@ -147,12 +161,22 @@ internal sealed class SmtpSession
                 }
             }
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested || stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            EndReason = stopping.IsCancellationRequested ? "Floodgate is stopping" : $"idle (or not reading answers) for {_options.IdleTimeout.TotalSeconds:0}s";
-            Reply(stopping.IsCancellationRequested
-                ? $"421 4.3.2 {_options.Hostname} Service shutting down, closing connection"
-                : $"421 4.4.2 {_options.Hostname} Timeout waiting for a command, closing connection");
+            EndReason = "Floodgate is stopping";
+            Reply($"421 4.3.2 {_options.Hostname} Service shutting down, closing connection");
+            await TryFlushAsync();
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && _login is null)
+        {
+            EndReason = $"not logged in within {_options.LoginTimeout.TotalSeconds:0}s of connecting (outside relay.networks)";
+            Reply($"421 4.7.0 {_options.Hostname} Clients outside this relay's networks must log in within {_options.LoginTimeout.TotalSeconds:0}s, closing connection");
+            await TryFlushAsync();
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            EndReason = $"idle (or not reading answers) for {_options.IdleTimeout.TotalSeconds:0}s";
+            Reply($"421 4.4.2 {_options.Hostname} Timeout waiting for a command, closing connection");
             await TryFlushAsync();
         }
         finally
@@ -574,6 +598,8 @@ internal sealed class SmtpSession
         }
 
         _login = user;
+        _loginDeadline?.CancelAfter(Timeout.InfiniteTimeSpan);
+        _loggedIn?.Invoke();
         Reply("235 2.7.0 Authentication successful");
         return true;
     }
