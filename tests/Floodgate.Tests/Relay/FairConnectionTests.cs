@@ -84,13 +84,22 @@ public sealed class FairConnectionTests
         do
         {
             await Task.Delay(300);
-            answer = await stranger.AskAsync("NOOP");
+            try
+            {
+                await stranger.SendAsync("NOOP\r\n");
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Closed between two NOOPs: its 421 is still there to read.
+            }
+
+            answer = await stranger.ReplyAsync();
         }
         while (answer.StartsWith("250", StringComparison.Ordinal) && DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
 
         Assert.StartsWith("421 4.7.0", answer);
         Assert.Contains("log in", answer, StringComparison.Ordinal);
-        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(5));
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
         Assert.StartsWith("250", await trusted.AskAsync("NOOP"));
     }
 }
