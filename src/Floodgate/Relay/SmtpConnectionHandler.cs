@@ -9,8 +9,7 @@ namespace Floodgate.Relay;
 
 /// <summary>
 /// Serves the SMTP relay on one endpoint: enforces the total, per-address (IPv6 per /64) and untrusted connection
-/// limits, then runs one
-/// <see cref="SmtpSession"/> per connection. A broken session ends only its own connection.
+/// limits, then runs one <see cref="SmtpSession"/> per connection. A broken session ends only its own connection.
 /// </summary>
 public sealed partial class SmtpConnectionHandler : ConnectionHandler
 {
