@@ -14,7 +14,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # The end-to-end tests start private Postfix instances (Debian's postfix, Cyrus SASL) as root; the dashboard tests
 # drive Debian's headless chromium through Debian's chromedriver; the cluster tests start private redis-server
 # instances on free loopback ports; the packaging test builds the .deb with dpkg-deb and checks it with lintian.
-packages=(postfix sasl2-bin libsasl2-modules swaks chromium chromium-driver redis-server dpkg-dev lintian)
+# Floodgate itself needs ICU (identities are compared in Unicode NFC); libicu-dev is the name that brings whichever
+# libicuNN the release has.
+packages=(postfix sasl2-bin libsasl2-modules swaks chromium chromium-driver redis-server dpkg-dev lintian libicu-dev)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the policy load benchmark against two builds of Floodgate alternately, in one invocation, so that the ratio
 # between them is measured on the same machine under the same conditions:
-#   bench/before-after.sh BASE_COMMIT [RUNS] [REQUESTS]
-# BASE_COMMIT is built in a temporary git worktree; the other build is the working tree. Each build runs as its own
+#   bench/before-after.sh BASE_COMMIT [RUNS] [REQUESTS]        (NEW=commit to compare with a commit, not the working tree)
+# BASE_COMMIT is built in a temporary git worktree; the other build is the working tree, or $NEW. Each build runs as its own
 # `floodgate serve` process with the load benchmark's rule (account / messages / 100 per 1h / defer) and no decision
 # log; the load tool checks exactness (--check) on every run.
 set -euo pipefail
@@ -14,6 +14,7 @@ work=$(mktemp -d)
 cleanup() {
     kill "${pids[@]}" 2>/dev/null || true
     git worktree remove --force "$work/base-src" >/dev/null 2>&1 || true
+    git worktree remove --force "$work/new-src" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 pids=()
@@ -21,7 +22,12 @@ trap cleanup EXIT
 
 git worktree add -q --detach "$work/base-src" "$base"
 dotnet publish "$work/base-src/src/Floodgate" -c Release -o "$work/base" >/dev/null
-dotnet publish src/Floodgate -c Release -o "$work/new" >/dev/null
+if [ -n "${NEW:-}" ]; then
+    git worktree add -q --detach "$work/new-src" "$NEW"
+    dotnet publish "$work/new-src/src/Floodgate" -c Release -o "$work/new" >/dev/null
+else
+    dotnet publish src/Floodgate -c Release -o "$work/new" >/dev/null
+fi
 dotnet build bench/Floodgate.Bench -c Release >/dev/null
 
 port=21040
@@ -51,7 +57,7 @@ done
 for run in $(seq 1 "$runs"); do
     for build in base new; do
         eval "target=127.0.0.1:\$port_$build"
-        echo "== run $run, build $build ($( [ $build = base ] && echo "$base" || echo "working tree"))"
+        echo "== run $run, build $build ($( [ $build = base ] && echo "$base" || echo "${NEW:-working tree}"))"
         dotnet run -c Release --no-build --project bench/Floodgate.Bench -- load --target "$target" --connections 8,50 \
             --requests "$requests" --check
     done

@@ -72,7 +72,7 @@ public static class AdminAccess
                     return;
                 }
 
-                await RefuseAsync(context, token);
+                await RefuseAsync(context);
                 return;
             }
 
@@ -86,7 +86,7 @@ public static class AdminAccess
                     return;
                 }
 
-                await RefuseAsync(context, token);
+                await RefuseAsync(context);
                 return;
             }
 
@@ -112,10 +112,11 @@ public static class AdminAccess
     public static string CsrfToken(HttpContext context) =>
         context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context).RequestToken!;
 
-    private static async Task RefuseAsync(HttpContext context, AdminToken token)
+    private static async Task RefuseAsync(HttpContext context)
     {
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"floodgate\"";
-        await context.Response.WriteAsJsonAsync(new { error = $"a valid admin token is required (Authorization: Bearer ...; it is in {token.Path}) or a dashboard session" });
+        // The file's name, not its path: whoever is refused learns nothing of the server's folders.
+        await context.Response.WriteAsJsonAsync(new { error = $"a valid admin token is required (Authorization: Bearer ...; it is in {AdminToken.FileName} in Floodgate's data directory) or a dashboard session" });
     }
 }

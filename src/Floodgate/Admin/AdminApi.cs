@@ -13,6 +13,7 @@ public static class AdminApi
 
     public static void Map(WebApplication app)
     {
+        SlashInRouteValues.Use(app);
         var api = app.MapGroup("/api");
         api.MapGet("/health", Health);
         api.MapGet("/accounts", Accounts);
@@ -32,7 +33,7 @@ public static class AdminApi
         api.MapPost("/overrides", SetOverride);
         api.MapDelete("/overrides/{key}/{rule}", async (string key, string rule, HttpContext context, LimitAdjustments adjustments) =>
             await adjustments.RemoveOverrideAsync(key, rule, Actor(context))
-                ? Results.Ok(new { key = key.ToLowerInvariant(), rule, removed = true })
+                ? Results.Ok(new { key = IdentityNormalizer.Normalize(key), rule, removed = true })
                 : Results.NotFound(new { error = $"{key} has no override of {rule}" }));
         QuarantineApi.Map(api);
         HeldMailApi.Map(api);
@@ -80,7 +81,7 @@ public static class AdminApi
     internal static async Task<AccountState> FindAccountAsync(string account, DecisionEngine engine, IAccountStore accounts, ICounterView counters,
         IncidentBook containment, DateTimeOffset now)
     {
-        var key = account.ToLowerInvariant();
+        var key = IdentityNormalizer.Normalize(account);
         var suspension = (await accounts.ListSuspensionsAsync()).FirstOrDefault(s => s.Identity == new Identity(Scope.Account, key));
         return AccountView(engine, key, await counters.CountsOfAsync(Scope.Account, key, now), suspension, containment);
     }
@@ -92,7 +93,7 @@ public static class AdminApi
     private static async Task<IResult> Suspend(string account, SuspendRequest? request, HttpContext context, IncidentBook containment)
     {
         var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "suspended by an admin" : request.Reason;
-        var incident = await containment.SuspendAsync(new Identity(Scope.Account, account.ToLowerInvariant()), reason, Actor(context));
+        var incident = await containment.SuspendAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), reason, Actor(context));
         return Results.Ok(IncidentView(incident));
     }
 
@@ -110,7 +111,7 @@ public static class AdminApi
             return Results.BadRequest(new { error = $"mode must be deliver, purge or keep, not '{request!.Mode}'" });
         }
 
-        var outcome = await releases.ReleaseAsync(new Identity(Scope.Account, account.ToLowerInvariant()), mode.Value, Actor(context));
+        var outcome = await releases.ReleaseAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), mode.Value, Actor(context));
         if (!outcome.WasSuspended && outcome.Incident is null && outcome.HeldMessages == 0 && outcome.HeldLeft == 0)
         {
             return Results.NotFound(new { error = $"{account} is not suspended and has no held mail" });
@@ -118,7 +119,7 @@ public static class AdminApi
 
         return Results.Ok(new
         {
-            account = account.ToLowerInvariant(),
+            account = IdentityNormalizer.Normalize(account),
             released = outcome.WasSuspended,
             incident = outcome.Incident is null ? null : IncidentView(outcome.Incident),
             held_messages = outcome.HeldMessages,
@@ -177,12 +178,12 @@ public static class AdminApi
         }
 
         await containment.SetOverrideAsync(request.Key, request.Rule!, max, Actor(context));
-        return Results.Ok(new { key = request.Key.ToLowerInvariant(), rule = request.Rule, max });
+        return Results.Ok(new { key = IdentityNormalizer.Normalize(request.Key), rule = request.Rule, max });
     }
 
     private static async Task<IResult> Unexempt(string account, HttpContext context, LimitAdjustments containment) =>
         await containment.RemoveExemptionAsync(account, Actor(context))
-            ? Results.Ok(new { account = account.ToLowerInvariant(), removed = true })
+            ? Results.Ok(new { account = IdentityNormalizer.Normalize(account), removed = true })
             : Results.NotFound(new { error = $"{account} has no exemption" });
 
     internal static string Actor(HttpContext context)

@@ -1,3 +1,4 @@
+using Floodgate.Engine;
 using Floodgate.Incidents;
 using Floodgate.Quarantine;
 using Floodgate.Relay;
@@ -48,7 +49,7 @@ public static class QuarantineApi
         }
 
         var count = await quarantine.ReleaseAllAsync(request.Account, mode, AdminApi.Actor(context));
-        return Results.Ok(new { account = request.Account.ToLowerInvariant(), messages = count, action = mode == ReleaseMode.Purge ? "purged" : "released" });
+        return Results.Ok(new { account = IdentityNormalizer.Normalize(request.Account), messages = count, action = mode == ReleaseMode.Purge ? "purged" : "released" });
     }
 
     private static IResult NotHeld(string id) => Results.NotFound(new { error = $"no message {id} is held in the quarantine" });

@@ -15,7 +15,7 @@ internal static class AlertPayload
             json.WriteStartObject();
             json.WriteString("event", alert.EventName);
             json.WriteString("subject", alert.Subject);
-            json.WriteString("text", alert.Text);
+            json.WriteString("text", ChatText.Escape(alert.Text));
             json.WriteString("sent_at", alert.At);
             if (alert.Incident is { } incident)
             {

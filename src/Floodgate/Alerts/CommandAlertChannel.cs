@@ -100,15 +100,16 @@ public sealed class CommandAlertChannel(CommandAlertOptions options, TimeProvide
 
         var incident = alert.Incident;
         start.Environment["FLOODGATE_EVENT"] = alert.EventName;
-        start.Environment["FLOODGATE_SUBJECT"] = alert.Subject;
+        // The identity and the reason hold a sender's own text: no control character (a newline, an ESC) gets through.
+        start.Environment["FLOODGATE_SUBJECT"] = EchoedText.Printable(alert.Subject);
         start.Environment["FLOODGATE_INCIDENT_ID"] = incident?.Id.ToString(CultureInfo.InvariantCulture) ?? "";
         start.Environment["FLOODGATE_SCOPE"] = incident is null ? "" : ScopeNames.Of(incident.Identity.Scope);
-        start.Environment["FLOODGATE_IDENTITY"] = incident?.Identity.Key ?? "";
+        start.Environment["FLOODGATE_IDENTITY"] = EchoedText.Printable(incident?.Identity.Key ?? "");
         start.Environment["FLOODGATE_RULE"] = incident?.Rule ?? "";
 
         // "none": the mail that tripped it came without a login, so the identity may be forged; never disable a real account for it.
         start.Environment["FLOODGATE_LOGIN"] = incident?.Evidence.LoginInvolved switch { true => "yes", false => "none", _ => "" };
-        start.Environment["FLOODGATE_REASON"] = incident?.Reason ?? "";
+        start.Environment["FLOODGATE_REASON"] = EchoedText.Printable(incident?.Reason ?? "");
         start.Environment["FLOODGATE_OPENED_AT"] = incident?.OpenedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "";
         return start;
     }

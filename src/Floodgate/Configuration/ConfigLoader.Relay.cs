@@ -9,7 +9,8 @@ namespace Floodgate.Configuration;
 public sealed partial class ConfigLoader
 {
     private static readonly string[] RelayKeys = ["hostname", "networks", "identity", "max_message_bytes", "max_recipients", "max_line_bytes",
-        "max_bad_commands", "idle_timeout", "max_connections", "max_connections_per_address", "tls", "users", "next_hop", "quarantine_retention"];
+        "max_bad_commands", "idle_timeout", "max_connections", "max_connections_per_address",
+        "max_untrusted_connections", "login_timeout", "tls", "users", "next_hop", "quarantine_retention"];
 
     private static readonly string[] NextHopKeys = ["host", "port", "tls", "username", "password", "concurrency", "retry_delay", "max_retry_delay",
         "max_age", "timeout"];
@@ -61,7 +62,19 @@ public sealed partial class ConfigLoader
             MaxConnectionsPerAddress = (int)(Count(section, "max_connections_per_address", "relay.max_connections_per_address", 1, 1_000_000)
                 ?? relay.MaxConnectionsPerAddress),
             QuarantineRetention = Duration(section, "quarantine_retention", "relay.quarantine_retention") ?? relay.QuarantineRetention,
+            LoginTimeout = Duration(section, "login_timeout", "relay.login_timeout") ?? relay.LoginTimeout,
         };
+        if (Scalar(section, "max_untrusted_connections", "relay.max_untrusted_connections") is { } untrusted
+            && ParseCount(untrusted, "relay.max_untrusted_connections", 1, 1_000_000) is { } budget)
+        {
+            if (budget >= relay.MaxConnections)
+            {
+                Error(untrusted, "relay.max_untrusted_connections",
+                    $"{budget} leaves no room for the relay's own networks: keep it below relay.max_connections ({relay.MaxConnections})");
+            }
+
+            relay = relay with { MaxUntrustedConnections = (int)budget };
+        }
 
         if (Section(section, "tls") is { } tls)
         {

@@ -21,7 +21,7 @@ public sealed partial class ConfigLoader
     private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters"];
     private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
-    private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "answers"];
+    private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "socket_group", "answers"];
 
     private readonly List<string> _errors = [];
     private readonly Dictionary<YamlNode, string> _fromEnvironment = new(ReferenceEqualityComparer.Instance);
@@ -813,6 +813,18 @@ public sealed partial class ConfigLoader
             catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
             {
                 Error(n5, "policy.socket_mode", $"'{n5.Value}' is not an octal file mode such as \"0660\" (quote it in YAML)");
+            }
+        }
+
+        if (Scalar(section, "socket_group", "policy.socket_group") is { } n6)
+        {
+            if (Policy.PolicySocketAccess.GroupId(n6.Value ?? "") is { } gid)
+            {
+                policy = policy with { SocketGroup = gid };
+            }
+            else
+            {
+                Error(n6, "policy.socket_group", $"'{n6.Value}' is not a group on this machine (a name in /etc/group, or a number)");
             }
         }
 

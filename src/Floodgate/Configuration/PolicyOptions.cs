@@ -11,8 +11,11 @@ public sealed record PolicyOptions
 
     public int MaxConnections { get; init; } = 1000;
 
-    /// <summary>Unix socket permission bits.</summary>
-    public UnixFileMode SocketMode { get; init; } = (UnixFileMode)0b110_110_110;
+    /// <summary>Unix socket permission bits: owner and group (whoever may connect can suspend any account).</summary>
+    public UnixFileMode SocketMode { get; init; } = (UnixFileMode)0b110_110_000;
+
+    /// <summary>The group id the Unix sockets are given (policy.socket_group), so Postfix's user may connect; null keeps Floodgate's own.</summary>
+    public int? SocketGroup { get; init; }
 
     public string DeferText { get; init; } = "4.7.1 Sending limit reached for {identity}; please try again later";
 

@@ -11,9 +11,9 @@ public sealed class ExemptionTable
 
     public IReadOnlyList<Exemption> All => [.. _byKey.Values.OrderBy(e => e.Key, StringComparer.Ordinal)];
 
-    public void Set(Exemption exemption) => _byKey[exemption.Key.ToLowerInvariant()] = exemption with { Key = exemption.Key.ToLowerInvariant() };
+    public void Set(Exemption exemption) => _byKey[IdentityNormalizer.Normalize(exemption.Key)] = exemption with { Key = IdentityNormalizer.Normalize(exemption.Key) };
 
-    public bool Remove(string key) => _byKey.TryRemove(key.ToLowerInvariant(), out _);
+    public bool Remove(string key) => _byKey.TryRemove(IdentityNormalizer.Normalize(key), out _);
 
     /// <summary>The exemption in force for an account at <paramref name="now"/>: its own, else its domain's.</summary>
     public Exemption? Find(string? account, DateTimeOffset now)

@@ -31,7 +31,7 @@ public readonly struct IdentityKeys
     public const string NoLoginMark = " (no login)";
 
     /// <summary>
-    /// Derives the keys of a submission: logins and addresses lower-cased, the account by the fallback chain; the
+    /// Derives the keys of a submission: logins and addresses normalised (<see cref="IdentityNormalizer"/>), the account by the fallback chain; the
     /// sender's domain only when <paramref name="withDomain"/> (a rule counts by it), since it costs a string.
     /// Mail without a login is an account only from a trusted network and where the admin says so
     /// (<c>identity.fallback: sender</c> or <c>client_ip</c>); otherwise its sender keys carry <see cref="NoLoginMark"/>,
@@ -39,8 +39,8 @@ public readonly struct IdentityKeys
     /// </summary>
     public static IdentityKeys Of(in Submission submission, FallbackIdentity fallback, bool withDomain = true)
     {
-        // ToLowerInvariant returns the same string when it is already lower case: no allocation on the common path.
-        var sender = string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender.ToLowerInvariant();
+        // The normaliser returns the same string when it is already normal ASCII: no allocation on the common path.
+        var sender = string.IsNullOrEmpty(submission.Sender) ? null : IdentityNormalizer.Normalize(submission.Sender);
         string? domain = null;
         if (sender is not null && withDomain)
         {
@@ -51,7 +51,7 @@ public readonly struct IdentityKeys
         var ip = string.IsNullOrEmpty(submission.ClientAddress) ? null : submission.ClientAddress;
         if (!string.IsNullOrEmpty(submission.Account))
         {
-            return new IdentityKeys(submission.Account.ToLowerInvariant(), sender, domain, ip);
+            return new IdentityKeys(IdentityNormalizer.Normalize(submission.Account), sender, domain, ip);
         }
 
         var trusted = submission.Trust == ClientTrust.Trusted;

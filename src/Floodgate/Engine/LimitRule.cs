@@ -27,7 +27,7 @@ public sealed class LimitRule
         _overrides = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (key, value) in overrides ?? new Dictionary<string, long>())
         {
-            _overrides[key.ToLowerInvariant()] = value;
+            _overrides[IdentityNormalizer.Normalize(key)] = value;
         }
 
         _overrideLookup = _overrides.GetAlternateLookup<ReadOnlySpan<char>>();

@@ -15,9 +15,9 @@ public sealed class OverrideTable
     public IReadOnlyList<(string Key, string Rule, long Max)> All =>
         [.. _max.OrderBy(e => e.Key.Key, StringComparer.Ordinal).ThenBy(e => e.Key.Rule, StringComparer.Ordinal).Select(e => (e.Key.Key, e.Key.Rule, e.Value))];
 
-    public void Set(string key, string rule, long max) => _max[(key.ToLowerInvariant(), rule)] = max;
+    public void Set(string key, string rule, long max) => _max[(IdentityNormalizer.Normalize(key), rule)] = max;
 
-    public bool Remove(string key, string rule) => _max.TryRemove((key.ToLowerInvariant(), rule), out _);
+    public bool Remove(string key, string rule) => _max.TryRemove((IdentityNormalizer.Normalize(key), rule), out _);
 
     /// <summary>The override of <paramref name="rule"/> for an identity: its own, else its domain's.</summary>
     public bool TryGet(string rule, string key, out long max)

@@ -24,7 +24,7 @@ public sealed class RuleSet
             rules[i].ScopeIndex = _rulesPerScope[(int)rules[i].Scope]++;
         }
 
-        _exempt = new HashSet<string>((exempt ?? []).Select(e => e.ToLowerInvariant()), StringComparer.Ordinal);
+        _exempt = new HashSet<string>((exempt ?? []).Select(e => IdentityNormalizer.Normalize(e)), StringComparer.Ordinal);
         _exemptLookup = _exempt.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 

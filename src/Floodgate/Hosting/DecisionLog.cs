@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using Floodgate.Engine;
 
@@ -40,7 +41,14 @@ public sealed class DecisionLog : IAsyncDisposable
     {
         "none" => new DecisionLog(null, false),
         "stdout" => new DecisionLog(Console.OpenStandardOutput(), false),
-        _ => new DecisionLog(new FileStream(target, FileMode.Append, FileAccess.Write, FileShare.Read), true),
+        // Owner and group only: the lines name every account and sender.
+        _ => new DecisionLog(new FileStream(target, new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
+        }), true),
     };
 
     /// <summary>A log writing to a stream the caller owns (tests).</summary>
@@ -212,7 +220,7 @@ public sealed class DecisionLog : IAsyncDisposable
 
         public void Raw(DateTime time, string listener)
         {
-            time.TryFormat(_span, out var n, "yyyy-MM-ddTHH:mm:ss.fffZ");
+            time.TryFormat(_span, out var n, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
             Length = n;
             Append(" decision listener=");
             Append(listener);
@@ -226,7 +234,7 @@ public sealed class DecisionLog : IAsyncDisposable
                 value = string.Concat(value.AsSpan(0, MaxFieldChars - 3), "...");
             }
 
-            var quote = value.Length == 0 || value.AsSpan().IndexOfAny(" \"=\\") >= 0;
+            var quote = value.Length == 0 || value.AsSpan().IndexOfAny(" \"=\\") >= 0 || value.AsSpan().IndexOfAny(EchoedText.Controls) >= 0;
             if (!quote)
             {
                 Append(value);
@@ -249,7 +257,7 @@ public sealed class DecisionLog : IAsyncDisposable
                     _span[Length++] = (byte)'\\';
                 }
 
-                _span[Length++] = b < 32 ? (byte)'?' : b;
+                _span[Length++] = b is < 32 or 0x7F ? (byte)'?' : b;
             }
 
             _span[Length++] = (byte)'"';
@@ -262,26 +270,25 @@ public sealed class DecisionLog : IAsyncDisposable
                 value = string.Concat(value.AsSpan(0, MaxFieldChars - 3), "...");
             }
 
-            if (value.AsSpan().IndexOfAny("\"\\") < 0 && !value.AsSpan().ContainsAnyInRange('\0', (char)31))
+            var text = value.AsSpan();
+            while (true)
             {
-                Append(value);
-                return;
-            }
-
-            foreach (var c in value)
-            {
-                if (c is '"' or '\\')
+                var quote = text.IndexOfAny("\"\\");
+                Length += EchoedText.WriteUtf8(quote < 0 ? text : text[..quote], _span[Length..]);
+                if (quote < 0)
                 {
-                    _span[Length++] = (byte)'\\';
+                    return;
                 }
 
-                Length += Encoding.UTF8.GetBytes([c < ' ' ? '?' : c], _span[Length..]);
+                _span[Length++] = (byte)'\\';
+                _span[Length++] = (byte)text[quote];
+                text = text[(quote + 1)..];
             }
         }
 
         private void Digits(long value)
         {
-            value.TryFormat(_span[Length..], out var n);
+            value.TryFormat(_span[Length..], out var n, provider: CultureInfo.InvariantCulture);
             Length += n;
         }
 
@@ -326,7 +333,7 @@ public sealed class DecisionLog : IAsyncDisposable
         public void Number(string name, long value)
         {
             Append(name);
-            value.TryFormat(_span[Length..], out var n);
+            value.TryFormat(_span[Length..], out var n, provider: CultureInfo.InvariantCulture);
             Length += n;
         }
 
@@ -349,10 +356,10 @@ public sealed class DecisionLog : IAsyncDisposable
                 any = true;
                 Append(rules.Rules[i].Name);
                 _span[Length++] = (byte)':';
-                counts[i].TryFormat(_span[Length..], out var n);
+                counts[i].TryFormat(_span[Length..], out var n, provider: CultureInfo.InvariantCulture);
                 Length += n;
                 _span[Length++] = (byte)'/';
-                rules.Rules[i].Max.TryFormat(_span[Length..], out n);
+                rules.Rules[i].Max.TryFormat(_span[Length..], out n, provider: CultureInfo.InvariantCulture);
                 Length += n;
             }
 

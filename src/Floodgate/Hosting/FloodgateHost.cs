@@ -224,7 +224,7 @@ public static class FloodgateHost
             {
                 if (!OperatingSystem.IsWindows())
                 {
-                    File.SetUnixFileMode(endpoint.UnixPath!, options.Policy.SocketMode);
+                    Policy.PolicySocketAccess.Apply(endpoint.UnixPath!, options.Policy.SocketMode, options.Policy.SocketGroup);
                 }
             }
 

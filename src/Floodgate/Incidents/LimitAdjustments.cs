@@ -38,7 +38,7 @@ public sealed class LimitAdjustments(IExemptionStore store, DecisionEngine engin
     /// <summary>Grants a time-limited exemption (no limit when <paramref name="max"/> is null).</summary>
     public async Task<Exemption> ExemptAsync(string key, long? max, DateTimeOffset until, string by)
     {
-        var exemption = new Exemption(key.ToLowerInvariant(), max, until, by, time.GetUtcNow());
+        var exemption = new Exemption(IdentityNormalizer.Normalize(key), max, until, by, time.GetUtcNow());
         store.Save(exemption);
         engine.Exemptions.Set(exemption);
         await audit.AppendAsync(new AuditEntry(exemption.CreatedAt, by, "exempt", exemption.Key,
@@ -48,10 +48,10 @@ public sealed class LimitAdjustments(IExemptionStore store, DecisionEngine engin
 
     public async Task<bool> RemoveExemptionAsync(string key, string by)
     {
-        var removed = store.Delete(key.ToLowerInvariant()) | engine.Exemptions.Remove(key);
+        var removed = store.Delete(IdentityNormalizer.Normalize(key)) | engine.Exemptions.Remove(key);
         if (removed)
         {
-            await audit.AppendAsync(new AuditEntry(time.GetUtcNow(), by, "unexempt", key.ToLowerInvariant(), null));
+            await audit.AppendAsync(new AuditEntry(time.GetUtcNow(), by, "unexempt", IdentityNormalizer.Normalize(key), null));
         }
 
         return removed;
@@ -61,17 +61,17 @@ public sealed class LimitAdjustments(IExemptionStore store, DecisionEngine engin
     public async Task SetOverrideAsync(string key, string rule, long max, string by)
     {
         var now = time.GetUtcNow();
-        store.SaveOverride(key.ToLowerInvariant(), rule, max, by, now);
+        store.SaveOverride(IdentityNormalizer.Normalize(key), rule, max, by, now);
         engine.Overrides.Set(key, rule, max);
-        await audit.AppendAsync(new AuditEntry(now, by, "override", key.ToLowerInvariant(), $"{rule}: {max}"));
+        await audit.AppendAsync(new AuditEntry(now, by, "override", IdentityNormalizer.Normalize(key), $"{rule}: {max}"));
     }
 
     public async Task<bool> RemoveOverrideAsync(string key, string rule, string by)
     {
-        var removed = store.DeleteOverride(key.ToLowerInvariant(), rule) | engine.Overrides.Remove(key, rule);
+        var removed = store.DeleteOverride(IdentityNormalizer.Normalize(key), rule) | engine.Overrides.Remove(key, rule);
         if (removed)
         {
-            await audit.AppendAsync(new AuditEntry(time.GetUtcNow(), by, "remove-override", key.ToLowerInvariant(), rule));
+            await audit.AppendAsync(new AuditEntry(time.GetUtcNow(), by, "remove-override", IdentityNormalizer.Normalize(key), rule));
         }
 
         return removed;

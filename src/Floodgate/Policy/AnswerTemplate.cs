@@ -66,7 +66,9 @@ public sealed class AnswerTemplate
                 "rule" => (rule?.Name ?? "suspended").AsSpan(),
                 _ => (rule?.WindowText ?? "").AsSpan(),
             };
-            n += Encoding.UTF8.GetBytes(value, destination[n..]);
+
+            // An identity is the client's text: a CR in it would end Postfix's reply line early, an ESC reach a terminal.
+            n += EchoedText.WriteUtf8(value, destination[n..]);
         }
 
         return n;

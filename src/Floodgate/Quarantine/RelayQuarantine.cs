@@ -284,7 +284,7 @@ public sealed partial class RelayQuarantine : IHeldMail
 
     private static bool Matches(SpooledMessage message, string account)
     {
-        var key = account.ToLowerInvariant();
+        var key = IdentityNormalizer.Normalize(account);
         return Key(message.HeldFor) == key || Key(message.CountedAs) == key || message.HeldFor == key || message.CountedAs == key;
     }
 

@@ -3,8 +3,9 @@ using System.Buffers;
 namespace Floodgate.Relay;
 
 /// <summary>
-/// Reads a DATA body as it arrives: removes dot-stuffing, finds the CRLF.CRLF end, and writes the content to the
-/// spool. Past the size limit it stops writing but keeps reading to the end, so the client gets its 552 and the
+/// Reads a DATA body as it arrives: removes dot-stuffing, finds the CRLF.CRLF end (the only end), and writes the
+/// content to the spool; a bare CR, a bare LF or a NUL marks the message <see cref="Refused"/>. Past the size limit it
+/// stops writing but keeps reading to the end, so the client gets its 552 and the
 /// session goes on; memory stays bounded whatever the client sends (lines are never collected).
 /// </summary>
 public sealed class MessageBodyReader
@@ -28,6 +29,12 @@ public sealed class MessageBodyReader
 
     /// <summary>True once the content went past the size limit.</summary>
     public bool TooLarge => Length > _limit;
+
+    /// <summary>
+    /// True once the content had a CR not followed by LF, an LF not after a CR, or a NUL byte: the message is refused,
+    /// since the next hop could read its end, and so a second message hidden in it, differently (SMTP smuggling).
+    /// </summary>
+    public bool Refused { get; private set; }
 
     /// <summary>True when writing the content failed (a full disk): the rest is read and discarded, and nothing is kept.</summary>
     public bool WriteFailed { get; private set; }
@@ -63,72 +70,62 @@ public sealed class MessageBodyReader
         {
             if (_position == Position.Middle)
             {
-                // Fast path: copy up to the next CR in one write.
-                var cr = span[i..].IndexOf((byte)'\r');
-                var run = cr < 0 ? span.Length - i : cr + 1;
+                // Fast path: copy up to the next CR, LF or NUL in one write.
+                var special = span[i..].IndexOfAny((byte)'\r', (byte)'\n', (byte)0);
+                var run = special < 0 ? span.Length - i : special;
                 Emit(span.Slice(i, run), output);
                 i += run;
-                if (cr >= 0)
+                if (special < 0)
                 {
-                    _position = Position.Cr;
+                    continue;
                 }
-
-                continue;
             }
 
             var b = span[i++];
+            Refused |= b == 0;
             switch (_position)
             {
-                case Position.LineStart:
-                    if (b == (byte)'.')
-                    {
-                        _position = Position.Dot;
-                    }
-                    else
-                    {
-                        Emit(b, output);
-                        _position = b == (byte)'\r' ? Position.Cr : Position.Middle;
-                    }
-
+                case Position.LineStart when b == (byte)'.':
+                    _position = Position.Dot;
                     break;
-                case Position.Dot:
-                    // A leading dot is stuffing (RFC 5321 4.5.2): drop it, unless ".\r\n" ends the data.
-                    if (b == (byte)'\r')
-                    {
-                        _position = Position.DotCr;
-                    }
-                    else
-                    {
-                        Emit(b, output);
-                        _position = Position.Middle;
-                    }
 
+                // A leading dot is stuffing (RFC 5321 4.5.2): drop it, unless ".\r\n" ends the data.
+                case Position.Dot when b == (byte)'\r':
+                    _position = Position.DotCr;
                     break;
+                case Position.DotCr when b == (byte)'\n':
+                    done = true;
+                    _position = Position.LineStart;
+                    return i;
                 case Position.DotCr:
-                    if (b == (byte)'\n')
-                    {
-                        done = true;
-                        _position = Position.LineStart;
-                        return i;
-                    }
-
+                    Refused = true;
                     Emit((byte)'\r', output);
+                    Next(b, output);
+                    break;
+                case Position.Cr when b == (byte)'\n':
                     Emit(b, output);
-                    _position = b == (byte)'\r' ? Position.Cr : Position.Middle;
+                    _position = Position.LineStart;
                     break;
                 case Position.Cr:
-                    Emit(b, output);
-                    _position = b switch
-                    {
-                        (byte)'\n' => Position.LineStart,
-                        (byte)'\r' => Position.Cr,
-                        _ => Position.Middle,
-                    };
+                    Refused = true;
+                    Next(b, output);
+                    break;
+                default:
+                    Next(b, output);
                     break;
             }
         }
 
         return i;
+    }
+
+    // Any byte in the middle of a line. Only CRLF ends a line: after a bare LF the next "." is not a line start, so
+    // "\n.\r\n" cannot end the data here while the next hop might see it as the end.
+    private void Next(byte b, Stream output)
+    {
+        Emit(b, output);
+        Refused |= b == (byte)'\n';
+        _position = b == (byte)'\r' ? Position.Cr : Position.Middle;
     }
 
     private void Emit(byte b, Stream output)

@@ -134,7 +134,7 @@ public sealed partial class RelayIntake
     private string? IdentityOf(string? login, string sender)
     {
         var who = CountsBySender(login) ? sender : login!;
-        return who.Length == 0 ? null : who.ToLowerInvariant();
+        return who.Length == 0 ? null : IdentityNormalizer.Normalize(who);
     }
 
     private bool CountsBySender(string? login) => _options.Identity != RelayIdentity.Login || login is null;

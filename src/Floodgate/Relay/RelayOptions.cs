@@ -27,7 +27,20 @@ public sealed record RelayOptions
 
     public int MaxConnections { get; init; } = 500;
 
+    /// <summary>Connections counted as one address: an IPv4 address or an IPv6 /64.</summary>
     public int MaxConnectionsPerAddress { get; init; } = 50;
+
+    /// <summary>
+    /// Connections clients outside <see cref="Networks"/> may hold before they log in (null: a fifth of
+    /// <see cref="MaxConnections"/>), so the relay's own networks and logged-in clients always find room.
+    /// </summary>
+    public int? MaxUntrustedConnections { get; init; }
+
+    /// <summary>The budget of <see cref="MaxUntrustedConnections"/> in force.</summary>
+    public int UntrustedConnections => MaxUntrustedConnections ?? Math.Max(1, MaxConnections / 5);
+
+    /// <summary>How long a client outside <see cref="Networks"/> has from connecting to logging in; no command extends it.</summary>
+    public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>PEM certificate for STARTTLS; null generates a self-signed one into the data directory.</summary>
     public string? CertificatePath { get; init; }

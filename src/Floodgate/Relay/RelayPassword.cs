@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Floodgate.Engine;
 
 namespace Floodgate.Relay;
 
@@ -24,42 +25,30 @@ public sealed class RelayPassword
 
     public static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(5);
 
-    private readonly ConcurrentDictionary<System.Net.IPAddress, (int Count, DateTimeOffset Since)> _failures = new();
-    private readonly TimeProvider _time;
+    private readonly LoginThrottle _throttle;
 
     public RelayPassword(IEnumerable<RelayUser> users, TimeProvider? time = null)
     {
         _users = users.ToDictionary(u => u.Name, StringComparer.Ordinal);
-        _time = time ?? TimeProvider.System;
+        _throttle = new LoginThrottle(MaxFailures, FailureWindow, time);
     }
 
-    /// <summary>True while <paramref name="client"/> has used up its failed logins for the current window.</summary>
-    public bool IsThrottled(System.Net.IPAddress client) =>
-        _failures.TryGetValue(client, out var f) && f.Count >= MaxFailures && _time.GetUtcNow() - f.Since < FailureWindow;
+    /// <summary>
+    /// Reserves a login attempt for <paramref name="client"/> before any hash runs, so parallel guesses cannot all be
+    /// checked; false (check nothing) while the address has used up its failed logins for the current window.
+    /// </summary>
+    public bool TryBeginLogin(System.Net.IPAddress client) => _throttle.TryBegin(client);
 
-    /// <summary>Checks a login from <paramref name="client"/>, counting a failure against the address.</summary>
+    /// <summary>Checks a login reserved with <see cref="TryBeginLogin"/>: a failure keeps counting against the address.</summary>
     public bool Verify(string user, string password, System.Net.IPAddress client)
     {
-        if (Verify(user, password))
+        if (!Verify(user, password))
         {
-            return true;
+            return false;
         }
 
-        var now = _time.GetUtcNow();
-        _failures.AddOrUpdate(client, (1, now), (_, f) => now - f.Since >= FailureWindow ? (1, now) : (f.Count + 1, f.Since));
-        if (_failures.Count > 100_000)
-        {
-            // Bounded memory under a spread-out attack: forget windows that are over.
-            foreach (var (address, f) in _failures)
-            {
-                if (now - f.Since >= FailureWindow)
-                {
-                    _failures.TryRemove(address, out _);
-                }
-            }
-        }
-
-        return false;
+        _throttle.Succeeded(client);
+        return true;
     }
 
     /// <summary>True when relay logins are configured (AUTH is offered after STARTTLS).</summary>

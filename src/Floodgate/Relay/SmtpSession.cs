@@ -64,10 +64,14 @@ internal sealed class SmtpSession
     private bool _discardingLine;
     private int _unflushed;
     private (string User, string Password)? _pendingLogin;
+    private readonly Action? _loggedIn;
+    private CancellationTokenSource? _loginDeadline;
 
+    // loggedIn: called once a client outside the relay's networks has logged in (it leaves the untrusted budget).
     public SmtpSession(RelayOptions options, RelayIntake intake, RelayPassword passwords, X509Certificate2? certificate, IPAddress client,
-        IDuplexPipe transport, TimeProvider time, ILogger logger)
+        IDuplexPipe transport, TimeProvider time, ILogger logger, Action? loggedIn = null)
     {
+        _loggedIn = loggedIn;
         _options = options;
         _intake = intake;
         _passwords = passwords;
@@ -86,7 +90,17 @@ internal sealed class SmtpSession
     public async Task RunAsync(CancellationToken stopping)
     {
         using var timeout = new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
+        using var deadline = new CancellationTokenSource();
+        _loginDeadline = deadline;
+
+        // A client outside the relay's networks has login_timeout from its connect to log in: NOOP, RSET or EHLO do
+        // not extend it, so idle strangers cannot keep their connections.
+        if (!_trustedNetwork)
+        {
+            deadline.CancelAfter(_options.LoginTimeout);
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping, deadline.Token);
         try
         {
             Reply($"220 {_options.Hostname} ESMTP Floodgate");
@@ -147,12 +161,22 @@ internal sealed class SmtpSession
                 }
             }
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested || stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            EndReason = stopping.IsCancellationRequested ? "Floodgate is stopping" : $"idle (or not reading answers) for {_options.IdleTimeout.TotalSeconds:0}s";
-            Reply(stopping.IsCancellationRequested
-                ? $"421 4.3.2 {_options.Hostname} Service shutting down, closing connection"
-                : $"421 4.4.2 {_options.Hostname} Timeout waiting for a command, closing connection");
+            EndReason = "Floodgate is stopping";
+            Reply($"421 4.3.2 {_options.Hostname} Service shutting down, closing connection");
+            await TryFlushAsync();
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && _login is null)
+        {
+            EndReason = $"not logged in within {_options.LoginTimeout.TotalSeconds:0}s of connecting (outside relay.networks)";
+            Reply($"421 4.7.0 {_options.Hostname} Clients outside this relay's networks must log in within {_options.LoginTimeout.TotalSeconds:0}s, closing connection");
+            await TryFlushAsync();
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            EndReason = $"idle (or not reading answers) for {_options.IdleTimeout.TotalSeconds:0}s";
+            Reply($"421 4.4.2 {_options.Hostname} Timeout waiting for a command, closing connection");
             await TryFlushAsync();
         }
         finally
@@ -207,10 +231,20 @@ internal sealed class SmtpSession
             }
 
             var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
-            if (bytes.Length > 0 && bytes[^1] == (byte)'\r')
+
+            // Only CRLF ends a command line (RFC 5321 2.3.8): a bare LF or CR is how one side is made to see a
+            // different dialogue than the other (SMTP smuggling), like Postfix's smtpd_forbid_bare_newline.
+            if (bytes.Length == 0 || bytes[^1] != (byte)'\r' || bytes[..^1].Contains((byte)'\r'))
             {
-                bytes = bytes[..^1];
+                if (BadCommand("500 5.5.2 Bare CR or LF in a command line: end every line with CRLF"))
+                {
+                    return Step.Close;
+                }
+
+                continue;
             }
+
+            bytes = bytes[..^1];
 
             var step = _authStep != AuthStep.None ? Authenticate(Encoding.ASCII.GetString(bytes)) : Handle(SmtpCommand.Parse(bytes));
             if (step != Step.Continue)
@@ -542,13 +576,14 @@ internal sealed class SmtpSession
     }
 
     // PBKDF2 takes a good fraction of a second by design: it runs on the thread pool, and a client address that keeps
-    // failing is answered 454 without hashing at all, so guessing is slow and cannot eat the CPU.
+    // failing is answered 454 without hashing at all, so guessing is slow and cannot eat the CPU. The attempt is
+    // reserved before the hash, so many parallel guesses from one address are not all checked.
     // False when the session must end (too many bad commands).
     private async Task<bool> AuthenticateAsync()
     {
         var (user, password) = _pendingLogin!.Value;
         _pendingLogin = null;
-        if (_passwords.IsThrottled(_client))
+        if (!_passwords.TryBeginLogin(_client))
         {
             _logger.LogWarning("relay: AUTH from {Client} refused: too many failed logins from this address", _client);
             Reply("454 4.7.0 Too many failed logins from your address; try again later");
@@ -563,6 +598,8 @@ internal sealed class SmtpSession
         }
 
         _login = user;
+        _loginDeadline?.CancelAfter(Timeout.InfiniteTimeSpan);
+        _loggedIn?.Invoke();
         Reply("235 2.7.0 Authentication successful");
         return true;
     }
@@ -618,6 +655,13 @@ internal sealed class SmtpSession
 
         var transaction = new RelayTransaction(_sender, [.. _recipients], _client, _helo, _login, receivedAt);
         ResetTransaction();
+        if (body.Refused)
+        {
+            _logger.LogWarning("relay: refused a message from <{Sender}> ({Client}): a bare CR or LF, or a NUL, in its content", Printable(transaction.Sender), _client);
+            Reply("550 5.6.0 Message refused: bare CR or LF, or NUL, in the content; end every line with CRLF (RFC 5321 section 2.3.8)");
+            return false;
+        }
+
         if (body.TooLarge)
         {
             Reply($"552 5.3.4 Message size exceeds fixed limit of {_options.MaxMessageBytes} bytes");

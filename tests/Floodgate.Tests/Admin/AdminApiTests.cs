@@ -35,6 +35,19 @@ public class AdminApiTests
     }
 
     [Fact]
+    public async Task Api_Refusal_NamesTheTokenFileButNotTheServersPaths()
+    {
+        await using var server = await TestServer.StartAsync(Limits);
+        using var http = new HttpClient();
+        using var response = await http.GetAsync(server.AdminUrl + "api/health");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains(Floodgate.Admin.AdminToken.FileName, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Options.DataDirectory, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("/tmp", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Api_Token_IsGeneratedIntoTheDataDirectory_OwnerOnly()
     {
         await using var server = await TestServer.StartAsync(Limits);
@@ -95,6 +108,32 @@ public class AdminApiTests
         var notSuspended = await FloodgateCli.AgainstAsync(server, "release", "nobody@example.com", "--deliver");
         Assert.Equal(1, notSuspended.Exit);
         Assert.Contains("404", notSuspended.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cli_AnAccountWithASlashInItsName_IsSuspendedShownAndReleased()
+    {
+        await using var server = await TestServer.StartAsync(Limits);
+        await using var policy = await PolicyClient.ConnectAsync(server.Tcp);
+        for (var i = 0; i < 4; i++)
+        {
+            await policy.AskAsync(PolicyClient.Request("DATA", "a/b@example.com", "a/b@example.com", 1, $"s{i}"));
+        }
+
+        Assert.Equal("a/b@example.com", Assert.Single(await server.Accounts.ListSuspensionsAsync()).Identity.Key);
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminToken);
+        var shown = JsonNode.Parse(await http.GetStringAsync(server.AdminUrl + "api/accounts/" + Uri.EscapeDataString("a/b@example.com")))!;
+        Assert.Equal("suspended", shown["state"]!.GetValue<string>());
+
+        var release = await FloodgateCli.AgainstAsync(server, "release", "a/b@example.com", "--deliver");
+        Assert.True(release.Exit == 0, release.Error);
+        Assert.Contains("a/b@example.com released", release.Output, StringComparison.Ordinal);
+        Assert.Empty(await server.Accounts.ListSuspensionsAsync());
+        Assert.Equal("DUNNO", await policy.AskAsync(PolicyClient.Request("DATA", "a/b@example.com", "a/b@example.com", 1, "s9")));
+
+        Assert.Equal(0, (await FloodgateCli.AgainstAsync(server, "suspend", "c/d@example.com")).Exit);
+        Assert.Equal("c/d@example.com", Assert.Single(await server.Accounts.ListSuspensionsAsync()).Identity.Key);
     }
 
     [Fact]

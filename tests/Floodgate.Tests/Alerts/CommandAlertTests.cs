@@ -56,6 +56,22 @@ public sealed class CommandAlertTests : IDisposable
     }
 
     [Fact]
+    public async Task CommandHook_ControlCharactersOfAnIdentity_DoNotReachItsEnvironment()
+    {
+        var run = Script("""
+            printf '%s' "$FLOODGATE_IDENTITY" > "$1/identity.txt"
+            printf '%s' "$FLOODGATE_REASON" > "$1/reason.txt"
+            """);
+        await using var alerts = await RunningDispatcher.StartAsync(Options(run, TimeSpan.FromSeconds(10)));
+
+        alerts.Dispatcher.Opened(AlertSamples.Incident(account: "mallory\n\r\u001b]0;owned\u0007@example.com"));
+        await Eventually.TrueAsync(() => alerts.LinesWith("sent via command") == 1, "the hook to run");
+
+        Assert.Equal("mallory???]0;owned?@example.com", File.ReadAllText(Path.Combine(_folder, "identity.txt")));
+        Assert.DoesNotContain(File.ReadAllText(Path.Combine(_folder, "reason.txt")), char.IsControl);
+    }
+
+    [Fact]
     public async Task CommandHook_SleepingPastItsTimeout_IsKilledWithItsChildAndRetried()
     {
         var run = Script("""

@@ -16,6 +16,41 @@ public class WebhookAlertTests
     };
 
     [Fact]
+    public async Task Webhook_SubjectsWithChatMarkup_ArriveEscaped_NoPingNoDisguisedLink()
+    {
+        await using var hook = await HookReceiver.StartAsync((_, _) => Task.FromResult(200));
+        await using var alerts = await RunningDispatcher.StartAsync(Options(hook.Url(SecretPath)));
+        var incident = AlertSamples.Incident(account: "<!here>@example.com");
+        incident.Evidence.Subjects.Clear();
+        incident.Evidence.Subjects.AddRange(["<!channel> urgent", "<https://evil.example/|Release here>", "[Release here](https://evil.example/)", "@channel @all look", "Fish & chips"]);
+        incident.Evidence.Senders["@here"] = 3;
+
+        alerts.Dispatcher.Opened(incident);
+        await Eventually.TrueAsync(() => alerts.LinesWith("sent via webhook") == 1, "the webhook to be delivered");
+
+        using var json = JsonDocument.Parse(hook.Received.Single().Body);
+        var text = json.RootElement.GetProperty("text").GetString()!;
+
+        // Slack: only <...> makes a mention or a link, and &, < and > are to be sent as &amp; &lt; &gt;.
+        Assert.DoesNotContain("<!channel>", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("<!here>", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("<https://evil.example/|", text, StringComparison.Ordinal);
+        Assert.Contains("&lt;!channel&gt; urgent", text, StringComparison.Ordinal);
+        Assert.Contains("&lt;https://evil.example/|Release here&gt;", text, StringComparison.Ordinal);
+        Assert.Contains("Fish &amp; chips", text, StringComparison.Ordinal);
+        Assert.DoesNotContain('<', text);
+
+        // Mattermost and Teams: Markdown links and @-mentions.
+        Assert.DoesNotContain("](https://evil.example/)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("@channel", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("@all", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" @here", text, StringComparison.Ordinal);
+
+        // The structured fields stay the raw values, for a program to read.
+        Assert.Equal("<!here>@example.com", json.RootElement.GetProperty("incident").GetProperty("identity").GetProperty("key").GetString());
+    }
+
+    [Fact]
     public async Task Webhook_FirstAttemptGets500_RetryDeliversTheDocumentedJson()
     {
         await using var hook = await HookReceiver.StartAsync((n, _) => Task.FromResult(n == 1 ? 500 : 200));

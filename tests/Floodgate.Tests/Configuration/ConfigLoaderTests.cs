@@ -77,6 +77,7 @@ public class ConfigLoaderTests
     [InlineData("limits:\n  - [1, 2]\n", "limits[0]: must be a mapping")]
     [InlineData("policy: { idle_timeout: forever }\n", "policy.idle_timeout: 'forever' is not a duration")]
     [InlineData("policy: { socket_mode: rw }\n", "policy.socket_mode: 'rw' is not an octal file mode")]
+    [InlineData("policy: { socket_group: no-such-group-here }\n", "floodgate.yml:1:25: policy.socket_group: 'no-such-group-here' is not a group on this machine")]
     [InlineData("policy: { max_request_bytes: 10 }\n", "policy.max_request_bytes: '10' is not a whole number from 1024 to 16777216")]
     [InlineData("policy:\n  answers: { defer: \"5.7.1 go away\" }\n", "policy.answers.defer: starts with status 5.7.1, but a defer answer's status must start with 4")]
     [InlineData("limits:\n  - { name: a, scope: account\n", "floodgate.yml:3:1: not valid YAML")]

@@ -18,6 +18,7 @@ public sealed class RelayConfigTests
         Assert.DoesNotContain(options.Relay.Networks, n => n.Contains(IPAddress.Parse("192.0.2.1")));
         Assert.Equal(25, options.Relay.NextHop.Port);
         Assert.Equal(TimeSpan.FromDays(14), options.Relay.QuarantineRetention);
+        Assert.Equal((500, 100, TimeSpan.FromSeconds(30)), (options.Relay.MaxConnections, options.Relay.UntrustedConnections, options.Relay.LoginTimeout));
     }
 
     [Fact]
@@ -37,6 +38,8 @@ public sealed class RelayConfigTests
               idle_timeout: 30s
               max_connections: 20
               max_connections_per_address: 2
+              max_untrusted_connections: 5
+              login_timeout: 10s
               quarantine_retention: 3d
               users: [{ name: kerio, password_hash: "{{hash}}" }]
               next_hop: { host: smtp.isp.example, port: 587, tls: required, username: u, password: p, concurrency: 2,
@@ -51,6 +54,7 @@ public sealed class RelayConfigTests
         Assert.Equal((1048576L, 50, 1000, 3, 20, 2), (relay.MaxMessageBytes, relay.MaxRecipients, relay.MaxLineBytes, relay.MaxBadCommands,
             relay.MaxConnections, relay.MaxConnectionsPerAddress));
         Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromDays(3)), (relay.IdleTimeout, relay.QuarantineRetention));
+        Assert.Equal((5, TimeSpan.FromSeconds(10)), (relay.UntrustedConnections, relay.LoginTimeout));
         Assert.True(new RelayPassword(relay.Users).Verify("kerio", "pw"));
         Assert.Equal(new NextHopOptions
         {
@@ -77,6 +81,9 @@ public sealed class RelayConfigTests
               networks: [10.0.0.0/33]
               identity: account
               max_recipients: 0
+              max_connections: 50
+              max_untrusted_connections: 50
+              login_timeout: soon
               users: [{ name: kerio, password_hash: "hunter2" }]
               next_hop: { tls: maybe, username: u }
             """, "relay.yml"));
@@ -85,6 +92,8 @@ public sealed class RelayConfigTests
         Assert.Contains("relay.networks: '10.0.0.0/33' is not an address or a network", e.Message);
         Assert.Contains("relay.identity: 'account' is not one of: login, sender", e.Message);
         Assert.Contains("relay.max_recipients: '0' is not a whole number from 1 to 100000", e.Message);
+        Assert.True(e.Message.Contains("relay.yml:10:30: relay.max_untrusted_connections: 50 leaves no room for the relay's own networks: keep it below relay.max_connections (50)", StringComparison.Ordinal), e.Message);
+        Assert.Contains("relay.yml:11:18: relay.login_timeout: 'soon' is not a duration", e.Message);
         Assert.Contains("relay.users.password_hash: is not a password hash; make one with `floodgate hash-password`", e.Message);
         Assert.Contains("relay.next_hop.tls: 'maybe' is not one of: opportunistic, required, none", e.Message);
         Assert.Contains("relay.next_hop: username and password go together", e.Message);

@@ -70,6 +70,86 @@ public partial class DashboardAccessTests
     }
 
     [Fact]
+    public async Task Login_ThrottleIsPerAddress_OtherAddressesAndTheTokenStillGetIn()
+    {
+        await using var server = await TestServer.StartAsync(Limits);
+
+        // 127.0.0.2 is another loopback address: here it stands for a guesser somewhere else on the network.
+        using var guesser = new Session(server.AdminUrl, local: IPAddress.Parse("127.0.0.2"));
+        for (var i = 0; i < Floodgate.Admin.Dashboard.DashboardPages.MaxFailedLogins; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await guesser.LogInAsync($"guess-{i}")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await guesser.LogInAsync(server.AdminPassword)).StatusCode);
+
+        using var admin = new Session(server.AdminUrl);
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.LogInAsync(server.AdminPassword)).StatusCode);
+
+        // The API token is not guessable: neither as a bearer header nor in the login form is it ever throttled.
+        using var script = new Session(server.AdminUrl, local: IPAddress.Parse("127.0.0.2"));
+        script.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", server.AdminToken);
+        using var health = await script.Http.GetAsync("api/health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await guesser.LogInAsync(server.AdminToken)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/\t/evil.example/")]
+    [InlineData("/\n/evil.example/")]
+    [InlineData("/\r\nSet-Cookie: x=y")]
+    [InlineData("//evil.example/")]
+    [InlineData("/\\evil.example/")]
+    [InlineData("https://evil.example/")]
+    [InlineData(" /evil")]
+    [InlineData("/ /evil.example/")]
+    [InlineData("/\u0085/evil.example/")]
+    public async Task Login_ReturnAddressThatIsNotALocalPath_RedirectsHome(string escaped)
+    {
+        var target = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        await using var server = await TestServer.StartAsync(Limits);
+        using var browser = new Session(server.AdminUrl);
+        var login = await browser.LogInAsync(server.AdminPassword, target);
+        Assert.True(login.StatusCode == HttpStatusCode.Redirect, await login.Content.ReadAsStringAsync() + string.Join(";", server.Logs.Lines));
+        Assert.Equal("/", login.Headers.Location?.OriginalString);
+
+        using var page = await browser.Http.GetAsync("login?return=" + Uri.EscapeDataString(target));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_ReturnAddressThatIsALocalPath_IsKept()
+    {
+        await using var server = await TestServer.StartAsync(Limits);
+        using var browser = new Session(server.AdminUrl);
+        var login = await browser.LogInAsync(server.AdminPassword, "/accounts/bob%40example.com?hours=6");
+        Assert.Equal("/accounts/bob%40example.com?hours=6", login.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task Flash_FromTheQueryString_ShowsOnlyTheDashboardsOwnTexts()
+    {
+        await using var server = await TestServer.StartAsync(Limits);
+        using var browser = new Session(server.AdminUrl);
+        await browser.LogInAsync(server.AdminPassword);
+        var forged = await browser.Http.GetStringAsync("accounts/bob@example.com?done=" + Uri.EscapeDataString("Your account is locked: call +1 555 0100"));
+        Assert.DoesNotContain("555 0100", forged, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"flash\"", forged, StringComparison.Ordinal);
+        var quarantine = await browser.Http.GetStringAsync("quarantine?done=" + Uri.EscapeDataString("Run floodgate purge --all now"));
+        Assert.DoesNotContain("purge --all", quarantine, StringComparison.Ordinal);
+
+        // The dashboard's own actions still say what they did.
+        var csrf = await browser.CsrfTokenAsync("/accounts/bob@example.com");
+        using var suspend = await browser.Http.PostAsync("accounts/bob@example.com/suspend", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = csrf, ["reason"] = "test" }));
+        Assert.Equal(HttpStatusCode.Redirect, suspend.StatusCode);
+        var shown = await browser.Http.GetStringAsync(suspend.Headers.Location!.OriginalString.TrimStart('/'));
+        Assert.Contains("Suspended: its mail is held until you release it.", shown, StringComparison.Ordinal);
+        using var release = await browser.Http.PostAsync("accounts/bob@example.com/release", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = csrf, ["mode"] = "deliver" }));
+        var released = await browser.Http.GetStringAsync(release.Headers.Location!.OriginalString.TrimStart('/'));
+        Assert.Contains("Released; 0 held messages sent on.", released, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SetPassword_ReplacesTheGeneratedPassword_KeepingOnlyAnOwnerOnlyHash()
     {
         await using var server = await TestServer.StartAsync(Limits);
@@ -146,12 +226,24 @@ public partial class DashboardAccessTests
     /// <summary>An HTTP client that keeps cookies like a browser and does not follow redirects, so they can be checked.</summary>
     private sealed class Session : IDisposable
     {
-        public Session(string baseUrl, string? trustedThumbprint = null)
+        public Session(string baseUrl, string? trustedThumbprint = null, IPAddress? local = null)
         {
-            var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
+            var handler = new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
             if (trustedThumbprint is not null)
             {
-                handler.ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate?.Thumbprint == trustedThumbprint;
+                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is X509Certificate2 c && c.Thumbprint == trustedThumbprint;
+            }
+
+            if (local is not null)
+            {
+                handler.ConnectCallback = async (context, cancellation) =>
+                {
+                    var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                    socket.Bind(new IPEndPoint(local, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellation);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                };
             }
 
             Http = new HttpClient(handler) { BaseAddress = new Uri(baseUrl) };
@@ -165,10 +257,10 @@ public partial class DashboardAccessTests
             return WebUtility.HtmlDecode(CsrfInput().Match(page).Groups[1].Value);
         }
 
-        public async Task<HttpResponseMessage> LogInAsync(string password)
+        public async Task<HttpResponseMessage> LogInAsync(string password, string target = "/")
         {
             var csrf = await CsrfTokenAsync(AdminAccess.LoginPath);
-            return await Http.PostAsync("login", new FormUrlEncodedContent(new Dictionary<string, string> { ["password"] = password, ["csrf"] = csrf, ["return"] = "/" }));
+            return await Http.PostAsync("login", new FormUrlEncodedContent(new Dictionary<string, string> { ["password"] = password, ["csrf"] = csrf, ["return"] = target }));
         }
 
         public void Dispose() => Http.Dispose();

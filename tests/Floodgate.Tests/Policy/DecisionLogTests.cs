@@ -35,4 +35,21 @@ public class DecisionLogTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task DecisionLog_FileIsCreatedReadableByOwnerAndGroupOnly()
+    {
+        var folder = Directory.CreateTempSubdirectory("floodgate-log-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "decisions.log");
+            var log = DecisionLog.Open(path);
+            await log.DisposeAsync();
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(path));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -54,6 +54,35 @@ public class PolicyListenerTests
     }
 
     [Fact]
+    public async Task Listener_ControlCharactersInAnIdentity_AreNotEchoedIntoTheAnswerOrTheDecisionLog()
+    {
+        await using var server = await TestServer.StartAsync("""
+            limits:
+              - { name: hourly, scope: account, unit: messages, max: 1, per: 1h, action: defer }
+            """);
+        await using var policy = await PolicyClient.ConnectAsync(server.Tcp);
+        const string hostile = "mallory\r\u001b[2J\u009b31m\u007f@example.com";
+        Assert.Equal("DUNNO", await policy.AskAsync(PolicyClient.Request("DATA", hostile, hostile, 1, "c1")));
+        var answer = await policy.AskAsync(PolicyClient.Request("DATA", hostile, hostile, 1, "c2"));
+
+        Assert.StartsWith("DEFER_IF_PERMIT", answer, StringComparison.Ordinal);
+        Assert.True(answer.Contains("mallory??[2j?31m?@example.com", StringComparison.Ordinal), answer);
+        Assert.False(answer.Any(char.IsControl), answer);
+        var lines = server.DecisionLines;
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, line => Assert.False(line.Any(char.IsControl), line));
+        Assert.All(lines, line => Assert.Contains("account=\"mallory??[2J?31m?@example.com\"", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Listener_UnixSocket_IsReadableAndWritableByOwnerAndGroupOnly()
+    {
+        await using var server = await TestServer.StartAsync(PerAccountLimit);
+        var socket = server.Unix.ToString();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
+    }
+
+    [Fact]
     public async Task Listener_GarbageConnections_DoNotDisturbTheOthers()
     {
         await using var server = await TestServer.StartAsync(PerAccountLimit);

@@ -42,7 +42,8 @@ public class PostfixEndToEndTests
 
         var postfix = await PostfixInstance.StartAsync(config, Users);
         var listen = transport == "unix" ? $"unix:{postfix.PrivateSocket("floodgate")}" : $"127.0.0.1:{port}";
-        var floodgate = await TestServer.StartAsync(yaml, listen: [listen]);
+        // The socket is 0660: its group is what lets Postfix's user in, as the deploy snippet says.
+        var floodgate = await TestServer.StartAsync(transport == "unix" ? yaml + "\npolicy:\n  socket_group: postfix\n" : yaml, listen: [listen]);
         return (postfix, floodgate);
     }
 

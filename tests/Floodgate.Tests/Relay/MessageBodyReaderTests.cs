@@ -15,11 +15,25 @@ public sealed class MessageBodyReaderTests
         { "..leading dot\r\n.\r\n", ".leading dot\r\n" },
         { "line\r\n..\r\n.\r\n", "line\r\n.\r\n" },
         { "not.\r\n. not the end\r\n.\r\n", "not.\r\n not the end\r\n" },
-        { ".\rx\r\n.\r\n", "\rx\r\n" },
-        { "bare\nlf\n.\nstill in\r\n.\r\n", "bare\nlf\n.\nstill in\r\n" },
-        { "cr\r\r\n.\r\n", "cr\r\r\n" },
         { "a\r\n.\r\nMAIL FROM:<x@y>\r\n", "a\r\n" },
     };
+
+    // Bare CR, bare LF and NUL: the SMTP smuggling primitives, and line endings this relay and the next hop could read
+    // differently. Only CRLF.CRLF ends the data; the message is refused.
+    public static TheoryData<string> Refused =>
+    [
+        "hello\r.\rMAIL FROM:<ceo@x>\r\n.\r\n",
+        "hello\r.\r\nMAIL FROM:<ceo@x>\r\n.\r\n",
+        "hello\r\n\0.\r\nMAIL FROM:<ceo@x>\r\n.\r\n",
+        "hello\n.\nMAIL FROM:<ceo@x>\r\n.\r\n",
+        "hello\n.\r\nMAIL FROM:<ceo@x>\r\n.\r\n",
+        "hello\r\n.\nMAIL FROM:<ceo@x>\r\n.\r\n",
+        "hello\r\n.\rMAIL FROM:<ceo@x>\r\n.\r\n",
+        ".\rx\r\n.\r\n",
+        "cr\r\r\n.\r\n",
+        "bare\nlf\r\n.\r\nQUIT\r\n",
+        "ends in cr\r",
+    ];
 
     [Theory]
     [MemberData(nameof(Bodies))]
@@ -36,6 +50,43 @@ public sealed class MessageBodyReaderTests
             Assert.Equal(content, Encoding.ASCII.GetString(output.ToArray()));
             Assert.Equal(wire[end..], Encoding.ASCII.GetString(buffer.ToArray()));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public void Read_BareCrBareLfOrNul_IsRefused_AndOnlyCrLfDotCrLfEnds_AtEverySplitPoint(string wire)
+    {
+        var bytes = Encoding.ASCII.GetBytes(wire);
+        var end = wire.IndexOf("\r\n.\r\n", StringComparison.Ordinal);
+        for (var split = 0; split <= bytes.Length; split++)
+        {
+            var reader = new MessageBodyReader(1 << 20);
+            using var output = new MemoryStream();
+            var buffer = Segments.SplitAt(bytes, split);
+            var done = reader.Read(ref buffer, output);
+            if (end < 0)
+            {
+                // "ends in cr\r": no end yet, and the CR may still be followed by its LF.
+                Assert.False(done, $"split {split}");
+                continue;
+            }
+
+            Assert.True(done, $"split {split}: end not found");
+            Assert.True(reader.Refused, $"split {split}: not refused");
+            Assert.Equal(wire[(end + 5)..], Encoding.ASCII.GetString(buffer.ToArray()));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void Read_CrLfOnly_IsNotRefused(string wire, string content)
+    {
+        var reader = new MessageBodyReader(1 << 20);
+        using var output = new MemoryStream();
+        var buffer = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(wire));
+        Assert.True(reader.Read(ref buffer, output));
+        Assert.False(reader.Refused);
+        Assert.Equal(content, Encoding.ASCII.GetString(output.ToArray()));
     }
 
     [Fact]

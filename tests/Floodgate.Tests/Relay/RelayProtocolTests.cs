@@ -248,6 +248,34 @@ public sealed class RelayProtocolTests
     }
 
     [Fact]
+    public async Task Relay_ParallelWrongLogins_AreCheckedAtMostUpToTheThrottle()
+    {
+        await using var server = await StartAsync();
+        var clients = Enumerable.Range(0, 40).Select(_ => new SmtpClient { ServerCertificateValidationCallback = (_, certificate, _, _) => certificate?.Subject == "CN=relay.test" }).ToList();
+        try
+        {
+            await Task.WhenAll(clients.Select(c => c.ConnectAsync("127.0.0.1", server.Relay.Port, SecureSocketOptions.StartTls)));
+
+            // One AUTH PLAIN each (MailKit would otherwise go on with LOGIN after a refusal).
+            clients.ForEach(c => c.AuthenticationMechanisms.Remove("LOGIN"));
+
+            // All 40 guesses are in flight at once: each must have reserved its attempt before its hash runs.
+            var answers = await Task.WhenAll(clients.Select(async (c, i) =>
+            {
+                var refused = await Assert.ThrowsAnyAsync<Exception>(() => c.AuthenticateAsync("kerio", $"guess {i}"));
+                return refused.Message;
+            }));
+            var checkedGuesses = answers.Count(a => !a.Contains("Too many failed logins", StringComparison.Ordinal));
+            Assert.Equal(RelayPassword.MaxFailures, checkedGuesses);
+            Assert.Equal(RelayPassword.MaxFailures, server.Logs.Lines.Count(l => l.Contains("failed AUTH from 127.0.0.1", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task Relay_AcceptsPostmasterWithoutADomain()
     {
         await using var server = await StartAsync();

@@ -26,36 +26,30 @@ public static class DashboardPages
 
     public static void Map(WebApplication app)
     {
-        var failures = new Queue<DateTimeOffset>();
+        var throttle = new LoginThrottle(MaxFailedLogins, LoginWindow, app.Services.GetRequiredService<TimeProvider>());
         app.MapGet("/assets/{name}", Asset);
         app.MapGet(AdminAccess.LoginPath, (HttpContext context, string? @return) => LoginPage(context, @return, null, 200));
-        app.MapPost(AdminAccess.LoginPath, async (HttpContext context, AdminPassword password, AdminToken token, TimeProvider time) =>
+        app.MapPost(AdminAccess.LoginPath, async (HttpContext context, AdminPassword password, AdminToken token) =>
         {
             var form = await context.Request.ReadFormAsync();
             var target = SafeReturn(form["return"]);
-            var now = time.GetUtcNow();
-            lock (failures)
-            {
-                while (failures.Count > 0 && now - failures.Peek() > LoginWindow)
-                {
-                    failures.Dequeue();
-                }
-
-                if (failures.Count >= MaxFailedLogins)
-                {
-                    return LoginPage(context, target, "Too many failed logins: wait a few minutes and try again.", 429);
-                }
-            }
-
             var presented = form["password"].ToString();
-            if (!password.Verify(presented) && !token.Matches(presented))
+
+            // The API token cannot be guessed, so the throttle never stands between it and the admin.
+            if (!token.Matches(presented))
             {
-                lock (failures)
+                var client = context.Connection.RemoteIpAddress ?? System.Net.IPAddress.Loopback;
+                if (!throttle.TryBegin(client))
                 {
-                    failures.Enqueue(now);
+                    return LoginPage(context, target, "Too many failed logins from your address: wait a few minutes and try again.", 429);
                 }
 
-                return LoginPage(context, target, "Wrong password.", 401);
+                if (!password.Verify(presented))
+                {
+                    return LoginPage(context, target, "Wrong password.", 401);
+                }
+
+                throttle.Succeeded(client);
             }
 
             await AdminAccess.SignInAsync(context);
@@ -74,7 +68,7 @@ public static class DashboardPages
         app.MapPost("/accounts/{account}/unexempt", async (string account, LimitAdjustments containment) =>
         {
             await containment.RemoveExemptionAsync(account, Actor);
-            return Done(account, "Exemption removed.");
+            return Done(account, "unexempted");
         });
         app.MapGet("/incidents", IncidentsPage);
         app.MapGet("/incidents/{id:long}", IncidentPage);
@@ -114,9 +108,12 @@ public static class DashboardPages
         return Page(context, "Log in", main, refresh: false, signedIn: false, status: status);
     }
 
-    // Only a path on this site: a return address from the query string must not send the admin elsewhere.
+    // Only a path on this site: a return address from the query string must not send the admin elsewhere. Browsers
+    // drop tabs and newlines from URLs ("/\t/evil" becomes "//evil") and read a backslash as "/", and a header holds
+    // only printable ASCII: anything but a printable path with one leading "/" goes home instead.
     private static string SafeReturn(string? target) =>
-        target is { Length: > 0 } t && t[0] == '/' && !t.StartsWith("//", StringComparison.Ordinal) && !t.StartsWith("/\\", StringComparison.Ordinal) ? t : "/";
+        target is { Length: > 0 } t && t[0] == '/' && !t.StartsWith("//", StringComparison.Ordinal) && !t.Contains('\\', StringComparison.Ordinal)
+            && t.All(c => c is > ' ' and < (char)0x7F) ? t : "/";
 
     private static async Task<IResult> Overview(HttpContext context, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
         IncidentBook containment, PolicyListeners listeners, TrafficHistory traffic, FloodgateOptions options, TimeProvider time, int? hours,
@@ -187,7 +184,7 @@ public static class DashboardPages
             $"Release {account} and DELETE all of its held mail?", ("mode", "purge"));
 
     private static async Task<IResult> AccountPage(string account, HttpContext context, DecisionEngine engine, IAccountStore accounts,
-        MemoryCounterStore counters, IncidentBook containment, IIncidentStore incidents, TrafficHistory traffic, HeldMail held, TimeProvider time, string? done)
+        MemoryCounterStore counters, IncidentBook containment, IIncidentStore incidents, TrafficHistory traffic, HeldMail held, TimeProvider time, string? done, long? n)
     {
         var now = time.GetUtcNow();
         var csrf = AdminAccess.CsrfToken(context);
@@ -239,7 +236,7 @@ public static class DashboardPages
                 """));
 
         var main = $"""
-            {(done is null ? "" : $"<p class=\"flash\" id=\"flash\">{E(done)}</p>")}
+            {Flash.Html(done, n)}
             <h1>{E(key)} <span id="state">{State(view.State)}</span></h1>
             {summary}
             <section class="actions" id="actions">{actions}{exemptForm}</section>
@@ -265,8 +262,8 @@ public static class DashboardPages
     {
         var form = await context.Request.ReadFormAsync();
         var reason = form["reason"].ToString().Trim();
-        await containment.SuspendAsync(new Identity(Scope.Account, account.ToLowerInvariant()), reason.Length == 0 ? "suspended by an admin" : reason, Actor);
-        return Done(account, "Suspended: its mail is held until you release it.");
+        await containment.SuspendAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), reason.Length == 0 ? "suspended by an admin" : reason, Actor);
+        return Done(account, "suspended");
     }
 
     private static async Task<IResult> Release(string account, HttpContext context, AccountRelease containment)
@@ -278,15 +275,16 @@ public static class DashboardPages
             "purge" => ReleaseMode.Purge,
             _ => ReleaseMode.Keep,
         };
-        var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, account.ToLowerInvariant()), mode, Actor);
-        var text = !outcome.WasSuspended && outcome.Incident is null && outcome.HeldMessages == 0 ? "It was not suspended and had no held mail."
+        var outcome = await containment.ReleaseAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), mode, Actor);
+        var key = !outcome.WasSuspended && outcome.Incident is null && outcome.HeldMessages == 0 && outcome.HeldLeft == 0 ? "not-suspended"
+            : outcome.Problem is not null || outcome.HeldLeft > 0 ? "release-problem"
             : mode switch
             {
-                ReleaseMode.Deliver => $"Released; {outcome.HeldMessages} held messages sent on.",
-                ReleaseMode.Purge => $"Released; {outcome.HeldMessages} held messages deleted.",
-                _ => "Released; its held mail stays held.",
-            } + (outcome.HeldLeft > 0 ? $" {outcome.HeldLeft} are still held." : "");
-        return Done(account, outcome.Problem is null ? text : $"{text} Problem: {outcome.Problem}");
+                ReleaseMode.Deliver => "released-delivered",
+                ReleaseMode.Purge => "released-purged",
+                _ => "released-kept",
+            };
+        return Done(account, key, outcome.HeldMessages);
     }
 
     private static async Task<IResult> Exempt(string account, HttpContext context, LimitAdjustments containment, TimeProvider time)
@@ -298,16 +296,16 @@ public static class DashboardPages
         if (!DateTime.TryParse(form["until"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)
             || new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), offset) is var until && until <= time.GetUtcNow())
         {
-            return Done(account, "Not exempted: give a time in the future.");
+            return Done(account, "exempt-in-past");
         }
 
         long? max = long.TryParse(form["max"], CultureInfo.InvariantCulture, out var m) && m >= 0 ? m : null;
         await containment.ExemptAsync(account, max, until, Actor);
-        return Done(account, $"Exempt until {until.UtcDateTime:yyyy-MM-dd HH:mm} UTC.");
+        return Done(account, "exempted");
     }
 
-    private static IResult Done(string account, string text) =>
-        Results.Redirect($"{AccountHref(account.ToLowerInvariant())}?done={Uri.EscapeDataString(text)}");
+    private static IResult Done(string account, string flash, long count = 0) =>
+        Results.Redirect($"{AccountHref(IdentityNormalizer.Normalize(account))}?{Flash.Query(flash, count)}");
 
     private static async Task<IResult> IncidentsPage(HttpContext context, IIncidentStore incidents, IncidentBook containment)
     {

@@ -18,14 +18,14 @@ public static class QuarantinePages
         app.MapGet("/quarantine", List);
         app.MapGet("/quarantine/{id}", Show);
         app.MapPost("/quarantine/{id}/release", async (string id, RelayQuarantine quarantine) =>
-            Done(null, await quarantine.ReleaseAsync(id, Actor) ? $"Message {id} released: it goes on to the next hop." : $"Message {id} is not held."));
+            Done(await quarantine.ReleaseAsync(id, Actor) ? "message-released" : "message-not-held"));
         app.MapPost("/quarantine/{id}/purge", async (string id, RelayQuarantine quarantine) =>
-            Done(null, await quarantine.PurgeAsync(id, Actor) ? $"Message {id} purged." : $"Message {id} is not held."));
+            Done(await quarantine.PurgeAsync(id, Actor) ? "message-purged" : "message-not-held"));
         app.MapPost("/quarantine/release", (HttpContext context, RelayQuarantine quarantine) => ActOnAccountAsync(context, quarantine, ReleaseMode.Deliver));
         app.MapPost("/quarantine/purge", (HttpContext context, RelayQuarantine quarantine) => ActOnAccountAsync(context, quarantine, ReleaseMode.Purge));
     }
 
-    private static IResult List(HttpContext context, RelayQuarantine quarantine, IOutboundDelivery outbound, string? account, string? done)
+    private static IResult List(HttpContext context, RelayQuarantine quarantine, IOutboundDelivery outbound, string? account, string? done, long? n)
     {
         var csrf = AdminAccess.CsrfToken(context);
         var all = quarantine.List();
@@ -46,7 +46,7 @@ public static class QuarantinePages
                 """));
         var main = $"""
             <h1>Quarantine{(account is null ? "" : $": {E(account)}")}</h1>
-            {(done is null ? "" : $"<p class=\"flash\" id=\"flash\">{E(done)}</p>")}
+            {Flash.Html(done, n)}
             <section class="tiles">
             <div class="tile{(all.Count > 0 ? " alarm" : "")}" id="tile-quarantine"><span class="number">{E(all.Count)}</span>messages held</div>
             <div class="tile"><span class="number">{E(all.Sum(m => m.Size))}</span>bytes held</div>
@@ -95,11 +95,11 @@ public static class QuarantinePages
         var account = form["account"].ToString();
         if (account.Length == 0)
         {
-            return Done(null, "No account given.");
+            return Done("no-account");
         }
 
         var count = await quarantine.ReleaseAllAsync(account, mode, Actor);
-        return Done(null, mode == ReleaseMode.Purge ? $"{count} held messages of {account} purged." : $"{count} held messages of {account} released.");
+        return Done(mode == ReleaseMode.Purge ? "account-purged" : "account-released", count);
     }
 
     private static string AccountButtons(string account, string csrf) =>
@@ -110,8 +110,7 @@ public static class QuarantinePages
         Button($"/quarantine/{Uri.EscapeDataString(id)}/release", csrf, "Release", "primary")
         + Button($"/quarantine/{Uri.EscapeDataString(id)}/purge", csrf, "Purge", "danger", "DELETE this held message?");
 
-    private static IResult Done(string? account, string text) =>
-        Results.Redirect((account is null ? "/quarantine?" : $"/quarantine?account={Uri.EscapeDataString(account)}&") + $"done={Uri.EscapeDataString(text)}");
+    private static IResult Done(string flash, long count = 0) => Results.Redirect("/quarantine?" + Flash.Query(flash, count));
 
     private static string Recipients(SpooledMessage m) => m.Recipients.Count == 1 ? m.Recipients[0] : $"{m.Recipients[0]} +{m.Recipients.Count - 1}";
 
