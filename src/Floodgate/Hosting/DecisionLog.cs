@@ -100,8 +100,9 @@ public sealed class DecisionLog : IAsyncDisposable
             }
             else if (!queueId.IsEmpty)
             {
-                line.Utf8Field(" queue_id=", queueId);
+                line.Utf8Token(" queue_id=", queueId);
             }
+
             line.Field(" state=", state);
             line.Counters(rules, counts);
             if (decision.Verdict != Verdict.Accept || decision.Cause == DecisionCause.Exempt)
@@ -244,6 +245,23 @@ public sealed class DecisionLog : IAsyncDisposable
             _span[Length++] = (byte)'"';
             Escaped(value);
             _span[Length++] = (byte)'"';
+        }
+
+        /// <summary>A value that is normally one plain word (a queue id): written as it is, quoted only when it is not.</summary>
+        public void Utf8Token(string name, ReadOnlySpan<byte> value)
+        {
+            foreach (var b in value)
+            {
+                if (b is <= 32 or >= 0x7F or (byte)'"' or (byte)'=' or (byte)'\\')
+                {
+                    Utf8Field(name, value);
+                    return;
+                }
+            }
+
+            Append(name);
+            value.CopyTo(_span[Length..]);
+            Length += value.Length;
         }
 
         public void Utf8Field(string name, ReadOnlySpan<byte> value)

@@ -37,6 +37,23 @@ public class DecisionLogTests
     }
 
     [Fact]
+    public async Task DecisionLog_NamesTheQueueIdAsOneWord_AndQuotesOneThatIsNot()
+    {
+        using var stream = new MemoryStream();
+        var log = DecisionLog.To(stream);
+        var rules = new RuleSet([new LimitRule("hourly", Scope.Account, LimitUnit.Messages, 50, TimeSpan.FromHours(1), LimitAction.Suspend)]);
+        var submission = new Submission("alice@example.com", "alice@example.com", 1, 0, "192.0.2.7", DateTimeOffset.UtcNow);
+        var accept = new Decision(Verdict.Accept, DecisionCause.WithinLimits);
+        log.Write("policy", submission, accept, [1], rules, "DATA", "DUNNO"u8, "28D35B24701"u8);
+        log.Write("policy", submission, accept, [1], rules, "DATA", "DUNNO"u8, "x\"y z\r"u8);
+        await log.FlushAsync();
+        var lines = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(" queue_id=28D35B24701 state=DATA", lines[0], StringComparison.Ordinal);
+        Assert.Contains(" queue_id=\"x\\\"y z?\" state=DATA", lines[1], StringComparison.Ordinal);
+        await log.DisposeAsync();
+    }
+
+    [Fact]
     public async Task DecisionLog_FileIsCreatedReadableByOwnerAndGroupOnly()
     {
         var folder = Directory.CreateTempSubdirectory("floodgate-log-").FullName;
