@@ -43,9 +43,11 @@ public sealed partial class DecisionPipeline
     /// Decides one submission from <paramref name="point"/> and writes its answer into <paramref name="scratch"/>.
     /// At <see cref="DecisionStage.Count"/> an accepted message is counted. <paramref name="state"/> names the
     /// protocol stage in the decision log; <paramref name="recipient"/> is the one recipient of an RCPT-stage check.
+    /// A <paramref name="retry"/> of a message already deferred (the relay's delayed mail) that is deferred again is
+    /// not reported again: no log line, no traffic, no metric.
     /// </summary>
     public async ValueTask<Decision> DecideAsync(EnforcementPoint point, Submission submission, DecisionStage stage, DecisionScratch scratch,
-        string state, ReadOnlyMemory<byte> recipient = default)
+        string state, ReadOnlyMemory<byte> recipient = default, bool retry = false)
     {
         // A point that counts the envelope sender as the account has vouched for the client (the relay lets in only
         // relay.networks and logged-in clients); everyone else without a login is trusted as far as the networks say.
@@ -80,6 +82,11 @@ public sealed partial class DecisionPipeline
 
         var length = point.Renderer.Render(submission, decision, scratch.AnswerBuffer, out var action);
         scratch.Answered(length);
+        if (retry && decision.Verdict == Verdict.Defer)
+        {
+            return decision;
+        }
+
         _traffic?.Record(point.Name, submission, decision, stage, Stopwatch.GetElapsedTime(started));
         try
         {

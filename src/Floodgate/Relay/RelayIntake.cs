@@ -125,7 +125,7 @@ public sealed partial class RelayIntake
         var submission = new Submission(IdentityOf(message.Login, message.Sender), message.Sender, message.Recipients.Count, message.Size,
             message.ClientAddress, now)
         { Recipients = message.Recipients, QueueId = message.Id, Subject = message.Subject, AccountFromSender = CountsBySender(message.Login) };
-        var decision = await _pipeline.DecideAsync(_point, submission, DecisionStage.Count, _pipeline.NewScratch(_point), "DELAYED");
+        var decision = await _pipeline.DecideAsync(_point, submission, DecisionStage.Count, _pipeline.NewScratch(_point), "DELAYED", retry: true);
         return decision.Cause is DecisionCause.StoreUnavailable or DecisionCause.Failed && decision.Verdict != Verdict.Accept ? Verdict.Defer : decision.Verdict;
     }
 

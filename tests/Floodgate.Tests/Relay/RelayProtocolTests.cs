@@ -403,6 +403,9 @@ public sealed class RelayProtocolTests
         Assert.Empty(quarantine.List("eve@busy.example"));
         var released = server.DecisionLines.Where(l => l.Contains("state=DELAYED", StringComparison.Ordinal) && l.Contains("verdict=accept", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, released.Count);
+
+        // Waiting is not news: a delayed message that is still deferred at a retry writes no line of its own.
+        Assert.DoesNotContain(server.DecisionLines, l => l.Contains("state=DELAYED", StringComparison.Ordinal) && l.Contains("verdict=defer", StringComparison.Ordinal));
     }
 
     [Fact]
