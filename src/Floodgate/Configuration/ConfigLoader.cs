@@ -193,10 +193,12 @@ public sealed partial class ConfigLoader
         CheckKeys(root, "", TopKeys);
 
         var endpoints = new List<ListenEndpoint>();
+        var logWatches = new List<Logs.LogWatchOptions>();
         var admin = new ListenEndpoint(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8025), null);
         if (Section(root, "listen") is { } listen)
         {
-            CheckKeys(listen, "listen.", ["policy", "admin", "relay"]);
+            CheckKeys(listen, "listen.", ["policy", "admin", "relay", "log"]);
+            logWatches = ReadLogWatches(listen);
             if (Scalar(listen, "admin", "listen.admin") is { } adminNode)
             {
                 if (ListenEndpoint.TryParse(adminNode.Value!, out var ep, out var error) && ep!.Tcp is not null)
@@ -288,6 +290,7 @@ public sealed partial class ConfigLoader
             PolicyEndpoints = endpoints,
             Rules = new RuleSet(rules, fallback, suspended, exempt),
             TrustedNetworks = trusted,
+            LogWatches = logWatches,
             FailMode = failMode,
             Policy = policy,
             DecisionLog = decisions,

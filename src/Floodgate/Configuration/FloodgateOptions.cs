@@ -43,6 +43,9 @@ public sealed record FloodgateOptions
     /// <summary>The SMTP relay's endpoints; none when the relay is off.</summary>
     public IReadOnlyList<ListenEndpoint> RelayEndpoints { get; init; } = [];
 
+    /// <summary>Live mail server logs followed as an enforcement point (listen.log); none by default.</summary>
+    public IReadOnlyList<Logs.LogWatchOptions> LogWatches { get; init; } = [];
+
     /// <summary>The SMTP relay's bounds, access, TLS, logins and next hop.</summary>
     public RelayOptions Relay { get; init; } = new();
 

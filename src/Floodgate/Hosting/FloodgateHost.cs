@@ -120,6 +120,10 @@ public static class FloodgateHost
         builder.Services.AddHostedService<CounterSweeper>();
         builder.Services.AddSingleton<PolicyListeners>();
         builder.Services.AddSingleton<PolicyPoint>();
+        if (options.LogWatches.Count > 0)
+        {
+            builder.Services.AddHostedService<Logs.LogWatch>();
+        }
 
         // Policy answers are computed in memory without blocking, so running them on the socket's own thread skips a
         // thread-pool hop per request (measured: see the README's benchmarks).

@@ -44,12 +44,13 @@ internal sealed class TestServer : IAsyncDisposable
     /// it listens on a free loopback port and a Unix socket in its temp folder.
     /// </summary>
     public static async Task<TestServer> StartAsync(string yaml, TimeProvider? time = null, ICounterStore? counters = null, string[]? listen = null,
-        string? dataDirectory = null, string[]? relay = null)
+        string? dataDirectory = null, string[]? relay = null, string[]? kerioLogs = null)
     {
         var folder = Directory.CreateTempSubdirectory("floodgate-test-").FullName;
         var sock = Path.Combine(folder, "policy.sock");
         var endpoints = string.Join(", ", (listen ?? ["127.0.0.1:0", $"unix:{sock}"]).Select(e => $"\"{e}\""));
         var relays = relay is null ? "" : $"  relay: [{string.Join(", ", relay.Select(e => $"\"{e}\""))}]\n";
+        relays += kerioLogs is null ? "" : $"  log: [{string.Join(", ", kerioLogs.Select(p => $"{{ path: \"{p}\", format: kerio }}"))}]\n";
         var config = $"listen:\n  policy: [{endpoints}]\n  admin: 127.0.0.1:0\n{relays}data_dir: {dataDirectory ?? folder}\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
         var options = ConfigLoader.Parse(config, "test.yml");
         var logs = new LogCollector();

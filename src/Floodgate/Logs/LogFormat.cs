@@ -1,0 +1,8 @@
+namespace Floodgate.Logs;
+
+/// <summary>Which mail server wrote a log.</summary>
+public enum LogFormat
+{
+    Postfix,
+    Kerio,
+}
