@@ -10,7 +10,7 @@ public static class HeldMailApi
     {
         api.MapGet("/held", async (HeldMail held, string? account, int? limit) =>
         {
-            Identity? identity = string.IsNullOrWhiteSpace(account) ? null : new Identity(Scope.Account, account.ToLowerInvariant());
+            Identity? identity = string.IsNullOrWhiteSpace(account) ? null : new Identity(Scope.Account, IdentityNormalizer.Normalize(account));
             var entries = await held.ListAsync(identity, Math.Clamp(limit ?? 1000, 1, 100_000));
             return Results.Ok(new
             {

@@ -44,13 +44,20 @@ public static class ReplayCommand
 
             var replay = new Replay(options);
             var kerio = parse.GetValue(format) == "kerio";
-            var stats = new LogReadStats();
             var progress = Stopwatch.StartNew();
             var showProgress = !Console.IsErrorRedirected;
+            // One reader over every file, oldest first: a message whose lines straddle a rotation is still one message.
+            var postfix = kerio ? null : new PostfixLogReader(parse.GetValue(year) ?? DateTime.UtcNow.Year);
+            var kerioReader = kerio ? new KerioLogReader() : null;
+            var stats = postfix?.Stats ?? kerioReader!.Stats;
             foreach (var file in files)
             {
-                var postfix = kerio ? null : new PostfixLogReader(parse.GetValue(year) ?? LogFiles.YearOf(file));
-                var kerioReader = kerio ? new KerioLogReader() : null;
+                if (postfix is not null)
+                {
+                    var written = LogFiles.LastWriteOf(file);
+                    postfix.StartFile(parse.GetValue(year) ?? written.Year, parse.GetValue(year) is null ? written.Month : 0);
+                }
+
                 foreach (var line in LogFiles.Lines(file))
                 {
                     foreach (var message in postfix?.Read(line) ?? kerioReader!.Read(line))
@@ -61,19 +68,14 @@ public static class ReplayCommand
                     if (showProgress && progress.ElapsedMilliseconds > 1000)
                     {
                         progress.Restart();
-                        await error.WriteAsync($"\r{Path.GetFileName(file)}: {(postfix?.Stats ?? kerioReader!.Stats).Lines} lines, {replay.Replayed} messages");
+                        await error.WriteAsync($"\r{Path.GetFileName(file)}: {stats.Lines} lines, {replay.Replayed} messages");
                     }
                 }
+            }
 
-                foreach (var message in postfix?.Finish() ?? KerioLogReader.Finish())
-                {
-                    await replay.AddAsync(message, parse.GetValue(json) ? output : null);
-                }
-
-                var read = postfix?.Stats ?? kerioReader!.Stats;
-                stats.Lines += read.Lines;
-                stats.Skipped += read.Skipped;
-                stats.Messages += read.Messages;
+            foreach (var message in postfix?.Finish() ?? KerioLogReader.Finish())
+            {
+                await replay.AddAsync(message, parse.GetValue(json) ? output : null);
             }
 
             if (showProgress)

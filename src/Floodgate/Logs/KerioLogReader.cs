@@ -32,7 +32,7 @@ public sealed class KerioLogReader
 
         var message = new LoggedMessage
         {
-            QueueId = ids[0],
+            QueueId = ids[^1],
             Time = time,
             Login = One(fields, "User") is { Length: > 0 } user ? user : null,
             Sender = Unbracket(One(fields, "From")) ?? "",
@@ -60,8 +60,51 @@ public sealed class KerioLogReader
     /// <summary>Kerio's log has nothing held back: every message was given out at its Recv line.</summary>
     public static IEnumerable<LoggedMessage> Finish() => [];
 
+    // Kerio writes each field once; should one appear twice, the last one (nearest the trusted end) is taken.
     private static string? One(Dictionary<string, List<string>> fields, string key) =>
-        fields.TryGetValue(key, out var values) && values.Count > 0 ? values[0] : null;
+        fields.TryGetValue(key, out var values) && values.Count > 0 ? values[^1] : null;
+
+    // Which characters lie outside <...> addresses; a quoted local part may hold '>' and ',' of its own.
+    private static bool[] OutsideAddresses(string text)
+    {
+        var outside = new bool[text.Length];
+        var inAddress = false;
+        var inQuote = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            outside[i] = !inAddress;
+            if (!inAddress)
+            {
+                inAddress = c == '<';
+            }
+            else if (inQuote)
+            {
+                if (c == '\\')
+                {
+                    i++;
+                    if (i < text.Length)
+                    {
+                        outside[i] = false;
+                    }
+                }
+                else if (c == '"')
+                {
+                    inQuote = false;
+                }
+            }
+            else if (c == '"')
+            {
+                inQuote = true;
+            }
+            else if (c == '>')
+            {
+                inAddress = false;
+            }
+        }
+
+        return outside;
+    }
 
     private static string? Unbracket(string? text)
     {
@@ -114,7 +157,9 @@ public sealed class KerioLogReader
             rest = rest[..subjectAt];
         }
 
-        // Find every ", Key:" (or the leading "Key:") and take the text up to the next one as its value.
+        // Find every ", Key:" (or the leading "Key:") outside the addresses and take the text up to the next one as its
+        // value. An address is the sender's text: <"x, User: ceo@domain">, quotes and all, names no field.
+        var outside = OutsideAddresses(rest);
         var starts = new List<(int At, int ValueAt, string Key)>();
         foreach (var key in Keys)
         {
@@ -122,7 +167,7 @@ public sealed class KerioLogReader
             while ((from = rest.IndexOf(key + ":", from, StringComparison.Ordinal)) >= 0)
             {
                 var before = rest.AsSpan(0, from).TrimEnd();
-                if (before.Length == 0 || before[^1] == ',')
+                if (outside[from] && (before.Length == 0 || before[^1] == ','))
                 {
                     starts.Add((from, from + key.Length + 1, key));
                 }

@@ -24,8 +24,8 @@ public static class LogFiles
         }
     }
 
-    /// <summary>The year a classic syslog timestamp in this file most likely has: the file's last write.</summary>
-    public static int YearOf(string path) => File.GetLastWriteTimeUtc(path).Year;
+    /// <summary>When the file was last written (UTC): the latest a classic syslog timestamp in it can be.</summary>
+    public static DateTime LastWriteOf(string path) => File.GetLastWriteTimeUtc(path);
 
     // mail.log -> 0, mail.log.1 -> 1, mail.log.2.gz -> 2, maillog-20261201 -> by date (older first).
     private static long RotationOf(string path)

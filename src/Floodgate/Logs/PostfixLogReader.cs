@@ -1,10 +1,13 @@
+using System.Globalization;
+
 namespace Floodgate.Logs;
 
 /// <summary>
 /// Rebuilds messages from Postfix's log, by queue id across interleaved lines: smtpd's client= (and the login),
 /// cleanup's message-id=, qmgr's from=/size=/nrcpt=, each delivery agent's to=/status=, smtpd's hold:/reject:, and
-/// "removed". A message is given out once the log has moved <see cref="Settle"/> past its submission without a line
-/// naming it, or at the end, in the order it was submitted; memory is bounded by the messages in flight.
+/// "removed". A message is given out once it is removed, or once the log has moved <see cref="Settle"/> past its
+/// submission (its later lines, retries of a deferred recipient, are then skipped), or at the end, in the order it was
+/// submitted; memory is bounded by the messages submitted within <see cref="Settle"/>, and by <see cref="MaxPending"/>.
 /// </summary>
 public sealed class PostfixLogReader
 {
@@ -15,6 +18,7 @@ public sealed class PostfixLogReader
     public const int MaxPending = 200_000;
 
     private readonly Dictionary<string, (LoggedMessage Message, DateTimeOffset Last)> _pending = new(StringComparer.Ordinal);
+    private readonly Queue<(string Id, LoggedMessage Message)> _arrival = new();
     private readonly PriorityQueue<LoggedMessage, (DateTimeOffset, long)> _done = new();
     private long _order;
     private DateTimeOffset _lastScan = DateTimeOffset.MinValue;
@@ -22,11 +26,22 @@ public sealed class PostfixLogReader
     private DateTimeOffset _now = DateTimeOffset.MinValue;
     private int _year;
     private int _lastMonth;
+    private int _fileMonth;
 
     /// <param name="year">The year of classic syslog timestamps, which have none (the file's year, or --year).</param>
     public PostfixLogReader(int year)
     {
         _year = year;
+    }
+
+    /// <summary>
+    /// The next lines come from a file last written in <paramref name="year"/>, <paramref name="lastWriteMonth"/>: its
+    /// classic stamps take that year, or the one before for months after it. Messages carry on across files.
+    /// </summary>
+    public void StartFile(int year, int lastWriteMonth)
+    {
+        _year = year;
+        _fileMonth = lastWriteMonth;
     }
 
     /// <summary>Lines read, lines that named nothing Floodgate uses (skipped, never fatal), and messages given out.</summary>
@@ -42,8 +57,15 @@ public sealed class PostfixLogReader
             return [];
         }
 
-        // A classic log runs from December into January without saying so.
-        if (syslog.Time.Month < _lastMonth && _lastMonth == 12 && syslog.Time.Month == 1 && line[0] is >= 'A' and <= 'Z')
+        // Classic stamps have no year. With the file's last write known, a month after it is last year's (a mail.log.1
+        // written in January holds December's lines); with a year given, a log running from December into January
+        // moves on by itself.
+        var classic = line[0] is >= 'A' and <= 'Z';
+        if (classic && _fileMonth > 0 && syslog.Time.Month > _fileMonth)
+        {
+            syslog = syslog with { Time = syslog.Time.AddYears(-1) };
+        }
+        else if (classic && _fileMonth == 0 && syslog.Time.Month < _lastMonth && _lastMonth == 12 && syslog.Time.Month == 1)
         {
             _year++;
             syslog = syslog with { Time = syslog.Time.AddYears(1) };
@@ -96,14 +118,18 @@ public sealed class PostfixLogReader
                 return false;
             }
 
-            if (_pending.Count >= MaxPending)
+            // Past the bound, the oldest message still pending is given out as it is (arrival order: O(1) per message).
+            while (_pending.Count >= MaxPending && _arrival.TryDequeue(out var oldest))
             {
-                var oldest = _pending.MinBy(p => p.Value.Last);
-                _pending.Remove(oldest.Key);
-                Complete(oldest.Value.Message);
+                if (_pending.TryGetValue(oldest.Id, out var candidate) && ReferenceEquals(candidate.Message, oldest.Message))
+                {
+                    _pending.Remove(oldest.Id);
+                    Complete(oldest.Message);
+                }
             }
 
             entry = (new LoggedMessage { QueueId = id, Time = line.Time }, line.Time);
+            _arrival.Enqueue((id, entry.Message));
             if (line.Time < _oldestPending)
             {
                 _oldestPending = line.Time;
@@ -127,10 +153,16 @@ public sealed class PostfixLogReader
                 return true;
             case "smtpd" when rest.StartsWith("hold: ", StringComparison.Ordinal) || rest.StartsWith("reject: ", StringComparison.Ordinal):
                 m.Action = rest[..rest.IndexOf(':', StringComparison.Ordinal)];
-                m.Sender ??= Angle(rest, " from=<");
-                if (Angle(rest, " to=<") is { } to && m.Recipients.All(r => r.Address != to))
+
+                // "...; from=<S> to=<R> proto=ESMTP helo=<H>": the client's own text (a quoted recipient, the reason)
+                // comes before it, so the envelope is read from the end.
+                if (Envelope(rest) is var (sender, to))
                 {
-                    m.Recipients.Add(new RecipientOutcome(to));
+                    m.Sender ??= sender;
+                    if (to is not null && m.Recipients.All(r => r.Address != to))
+                    {
+                        m.Recipients.Add(new RecipientOutcome(to));
+                    }
                 }
 
                 return true;
@@ -141,13 +173,22 @@ public sealed class PostfixLogReader
                 m.MessageId ??= Angle(rest, "message-id=<");
                 return true;
             case "qmgr" when rest.StartsWith("from=<", StringComparison.Ordinal):
-                m.Sender = Angle(rest, "from=<");
-                if (long.TryParse(Field(rest, "size="), out var size))
+                // "from=<S>, size=N, nrcpt=N (queue active)": the sender may hold ", size=", so the numbers are read
+                // from the end and the sender is what lies between.
+                var sizeAt = rest.LastIndexOf(">, size=", StringComparison.Ordinal);
+                var nrcptAt = rest.LastIndexOf(", nrcpt=", StringComparison.Ordinal);
+                if (sizeAt < 0)
+                {
+                    return false;
+                }
+
+                m.Sender = rest["from=<".Length..sizeAt];
+                if (long.TryParse(Number(rest, sizeAt + ">, size=".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var size))
                 {
                     m.Size = size;
                 }
 
-                if (int.TryParse(Field(rest, "nrcpt="), out var n))
+                if (nrcptAt > sizeAt && int.TryParse(Number(rest, nrcptAt + ", nrcpt=".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
                 {
                     m.RecipientCount = n;
                 }
@@ -189,9 +230,11 @@ public sealed class PostfixLogReader
             _lastScan = _now;
             List<string>? settled = null;
             var oldest = DateTimeOffset.MaxValue;
-            foreach (var (id, (message, last)) in _pending)
+            foreach (var (id, (message, _)) in _pending)
             {
-                if (last < before)
+                // Settled by when it was submitted, not by its last line: a message retried for days (a dead domain)
+                // must not hold back, nor keep in memory, everything logged after it. Its later lines are then skipped.
+                if (message.Time < before)
                 {
                     (settled ??= []).Add(id);
                 }
@@ -208,6 +251,10 @@ public sealed class PostfixLogReader
             }
 
             _oldestPending = oldest;
+            while (_arrival.TryPeek(out var first) && !(_pending.TryGetValue(first.Id, out var p) && ReferenceEquals(p.Message, first.Message)))
+            {
+                _arrival.Dequeue();
+            }
         }
 
         // Messages come out in submission order: none before a message still pending that was submitted earlier.
@@ -255,6 +302,38 @@ public sealed class PostfixLogReader
         var start = at + name.Length;
         var end = text.IndexOfAny([',', ' '], start);
         return end < 0 ? text[start..] : text[start..end];
+    }
+
+    private static string Number(string text, int at)
+    {
+        var end = at;
+        while (end < text.Length && char.IsAsciiDigit(text[end]))
+        {
+            end++;
+        }
+
+        return text[at..end];
+    }
+
+    private static (string? Sender, string? Recipient)? Envelope(string text)
+    {
+        var proto = text.LastIndexOf("> proto=", StringComparison.Ordinal);
+        var end = proto >= 0 ? proto : text.Length - 1;
+        var toAt = text.LastIndexOf("> to=<", end, StringComparison.Ordinal);
+        var fromAt = text.LastIndexOf("; from=<", toAt < 0 ? end : toAt, StringComparison.Ordinal);
+        if (fromAt < 0)
+        {
+            return null;
+        }
+
+        var start = fromAt + "; from=<".Length;
+        if (toAt < start)
+        {
+            var close = text.IndexOf('>', start);
+            return (close < 0 ? null : text[start..close], null);
+        }
+
+        return (text[start..toAt], text[(toAt + "> to=<".Length)..end]);
     }
 
     private static string? Angle(string text, string name)

@@ -23,7 +23,9 @@ public sealed class PolicyAnswers : Pipeline.IVerdictRenderer
         _hold = new AnswerTemplate("HOLD", options.HoldText);
         _reject = new AnswerTemplate("550", options.RejectText);
         _storeUnavailable = new AnswerTemplate("DEFER_IF_PERMIT", StoreUnavailableText);
-        MaxAnswerBytes = PolicyAttributes.ActionPrefix.Length + Math.Max(_defer.MaxBytes, Math.Max(_hold.MaxBytes, _reject.MaxBytes)) + 2;
+        // Every answer Format can write, the fail-mode ones included, however short the configured texts are.
+        MaxAnswerBytes = Math.Max(_failAnswer.Length, PolicyAttributes.ActionPrefix.Length
+            + Math.Max(Math.Max(_defer.MaxBytes, _storeUnavailable.MaxBytes), Math.Max(_hold.MaxBytes, _reject.MaxBytes)) + 2);
     }
 
     /// <summary>The most bytes <see cref="Format"/> writes.</summary>

@@ -37,6 +37,18 @@ public sealed class HeldMail(IEnumerable<IHeldMail> places)
         return count;
     }
 
+    private static async Task<long> SafeCountAsync(IHeldMail place, Identity identity)
+    {
+        try
+        {
+            return await place.CountAsync(identity);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Delivers or purges everything held for <paramref name="identity"/>, place by place; nothing when keeping.</summary>
     public async Task<IReadOnlyList<HeldMailRelease>> ReleaseAsync(Identity identity, ReleaseMode mode, string by)
     {
@@ -48,7 +60,15 @@ public sealed class HeldMail(IEnumerable<IHeldMail> places)
 
         foreach (var place in _places)
         {
-            results.Add(await place.ReleaseAsync(identity, mode, by));
+            try
+            {
+                results.Add(await place.ReleaseAsync(identity, mode, by));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One place failing (its disk, its database) must not stop the release: what is left is reported.
+                results.Add(new HeldMailRelease(place.Place, 0, (int)Math.Min(int.MaxValue, await SafeCountAsync(place, identity)), 0, e.Message));
+            }
         }
 
         return results;

@@ -17,11 +17,15 @@ namespace Floodgate.Quarantine;
 /// </summary>
 public sealed partial class PostfixHeldMail : IHeldMail, IHeldMailRecorder, IAsyncDisposable
 {
+    /// <summary>How long after it was held a recorded message missing from the hold queue counts as gone (not still arriving).</summary>
+    public static readonly TimeSpan GoneAfter = TimeSpan.FromHours(1);
+
     /// <summary>Queue ids handed to one postsuper run.</summary>
     public const int BatchSize = 10_000;
 
     private readonly FloodgateDatabase _database;
     private readonly ReleaseOptions _options;
+    private readonly TimeProvider _time;
     private readonly ILogger<PostfixHeldMail> _logger;
     private readonly ConcurrentQueue<Record> _pending = new();
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -29,8 +33,9 @@ public sealed partial class PostfixHeldMail : IHeldMail, IHeldMailRecorder, IAsy
     private readonly Task _writer;
     private int _disposed;
 
-    public PostfixHeldMail(FloodgateDatabase database, ReleaseOptions options, ILogger<PostfixHeldMail> logger)
+    public PostfixHeldMail(FloodgateDatabase database, ReleaseOptions options, TimeProvider time, ILogger<PostfixHeldMail> logger)
     {
+        _time = time;
         _database = database;
         _options = options;
         _logger = logger;
@@ -170,14 +175,19 @@ public sealed partial class PostfixHeldMail : IHeldMail, IHeldMailRecorder, IAsy
             return new HeldMailRelease(Place, 0, 0, 0, null);
         }
 
+
         var (inHold, scanProblem) = await HoldQueueIdsAsync();
         if (inHold is null)
         {
             return new HeldMailRelease(Place, 0, recorded.Count, 0, scanProblem);
         }
 
-        var present = recorded.Where(inHold.Contains).ToList();
-        var gone = recorded.Where(id => !inHold.Contains(id)).ToList();
+        // A message answered HOLD moments ago may still be arriving (incoming/, not yet in the hold queue): only a record
+        // older than GoneAfter that the hold queue does not have is taken as released or deleted by hand.
+        var cutoff = _time.GetUtcNow() - GoneAfter;
+        var present = recorded.Where(r => inHold.Contains(r.Id)).Select(r => r.Id).ToList();
+        var gone = recorded.Where(r => !inHold.Contains(r.Id) && r.HeldAt < cutoff).Select(r => r.Id).ToList();
+        var arriving = recorded.Count(r => !inHold.Contains(r.Id) && r.HeldAt >= cutoff);
         var acted = 0;
         string? problem = null;
         for (var i = 0; i < present.Count && problem is null; i += BatchSize)
@@ -213,8 +223,13 @@ public sealed partial class PostfixHeldMail : IHeldMail, IHeldMailRecorder, IAsy
             problem ??= $"postsuper left {left.Count} of them in the hold queue";
         }
 
-        LogReleased(identity.ToString(), by, acted, gone.Count, left.Count);
-        return new HeldMailRelease(Place, acted, left.Count, gone.Count, problem);
+        if (arriving > 0)
+        {
+            problem ??= $"{arriving} were held moments ago and are not in the hold queue yet; release again to act on them";
+        }
+
+        LogReleased(identity.ToString(), by, acted, gone.Count, left.Count + arriving);
+        return new HeldMailRelease(Place, acted, left.Count + arriving, gone.Count, problem);
     }
 
     /// <summary>Messages in the hold queue that Floodgate never recorded (held by hand, or before an upgrade); left alone.</summary>
@@ -255,16 +270,16 @@ public sealed partial class PostfixHeldMail : IHeldMail, IHeldMailRecorder, IAsy
         _stop.Dispose();
     }
 
-    private List<string> RecordedIds(Identity identity) => _database.Run(c =>
+    private List<(string Id, DateTimeOffset HeldAt)> RecordedIds(Identity identity) => _database.Run(c =>
     {
         using var query = c.CreateCommand();
-        query.CommandText = "SELECT queue_id FROM held_mail WHERE state = 'held' AND identity = $identity ORDER BY held_at";
+        query.CommandText = "SELECT queue_id, held_at FROM held_mail WHERE state = 'held' AND identity = $identity ORDER BY held_at";
         query.Parameters.AddWithValue("$identity", identity.ToString());
         using var reader = query.ExecuteReader();
-        var ids = new List<string>();
+        var ids = new List<(string, DateTimeOffset)>();
         while (reader.Read())
         {
-            ids.Add(reader.GetString(0));
+            ids.Add((reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture)));
         }
 
         return ids;

@@ -43,6 +43,17 @@ public class KerioLogReaderTests
     }
 
     [Fact]
+    public void KerioReader_BelievesNoFieldThatAnAddressWrites()
+    {
+        // A quoted local part may hold anything, '>' and ", User:" included.
+        var line = "[01/Dec/2026 18:08:18] Recv: Queue-ID: 6a1b2c3d-00000003, Service: SMTP, From: <\"x>, User: ceo@domain, Sender-Host: 127.0.0.1, To: q\"@evil.example>, To: <v@domain>, Size: 10, Sender-Host: 203.0.113.9, SSL: no, Subject: hi, Msg-Id: <m@evil>";
+        var message = Assert.Single(new KerioLogReader().Read(line));
+        Assert.Null(message.Login);
+        Assert.Equal("203.0.113.9", message.ClientAddress);
+        Assert.Equal(["v@domain"], message.Recipients.Select(r => r.Address));
+    }
+
+    [Fact]
     public void KerioReader_SkipsAndCountsWhatIsNotARecvLine_NeverThrows()
     {
         var reader = new KerioLogReader();

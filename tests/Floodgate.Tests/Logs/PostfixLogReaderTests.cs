@@ -101,6 +101,57 @@ public class PostfixLogReaderTests
     }
 
     [Fact]
+    public void PostfixReader_ReadsTheEnvelopeFromTheEnd_NotFromTextTheClientWrote()
+    {
+        string[] lines =
+        [
+            "Dec  1 18:00:00 mx postfix/smtpd[1]: 5555EEEE: client=x[203.0.113.9]",
+            "Dec  1 18:00:00 mx postfix/smtpd[1]: 5555EEEE: hold: RCPT from x[203.0.113.9]: <\" from=<alice@example.com>\"@evil.example>: Recipient address held; from=<mallory@evil.example> to=<\" from=<alice@example.com>\"@evil.example> proto=ESMTP helo=<x>",
+            "Dec  1 18:00:00 mx postfix/smtpd[1]: 6666FFFF: client=x[203.0.113.9]",
+            "Dec  1 18:00:01 mx postfix/qmgr[2]: 6666FFFF: from=<\"a, size=1, nrcpt=100000\"@evil.example>, size=900, nrcpt=2 (queue active)",
+            "Dec  1 18:00:02 mx postfix/qmgr[2]: 6666FFFF: removed",
+        ];
+        var messages = ReadAll(lines);
+        Assert.Equal("mallory@evil.example", messages.Single(m => m.QueueId == "5555EEEE").Sender);
+        var counted = messages.Single(m => m.QueueId == "6666FFFF");
+        Assert.Equal("\"a, size=1, nrcpt=100000\"@evil.example", counted.Sender);
+        Assert.Equal(2, counted.RecipientCount);
+        Assert.Equal(900, counted.Size);
+    }
+
+    [Fact]
+    public void PostfixReader_AMessageRetriedForHours_HoldsBackNothingLoggedAfterIt()
+    {
+        var reader = new PostfixLogReader(2026);
+        var t0 = new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
+        string Stamp(DateTimeOffset t) => t.ToString("yyyy-MM-ddTHH:mm:ss.ffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
+        var given = new List<LoggedMessage>();
+        given.AddRange(reader.Read($"{Stamp(t0)} mx postfix/smtpd[1]: DEAD0001: client=x[192.0.2.1], sasl_username=a@example.com"));
+        given.AddRange(reader.Read($"{Stamp(t0)} mx postfix/qmgr[2]: DEAD0001: from=<a@example.com>, size=1, nrcpt=1 (queue active)"));
+        for (var i = 1; i <= 60; i++)
+        {
+            var t = t0.AddMinutes(5 * i);
+            given.AddRange(reader.Read($"{Stamp(t)} mx postfix/smtp[3]: DEAD0001: to=<x@dead.example>, dsn=4.4.1, status=deferred (connect timed out)"));
+            given.AddRange(Message(Stamp(t), "postfix", $"LIVE{i:D4}", "b@example.com", "b@example.com", "y@remote.example").SelectMany(reader.Read));
+        }
+
+        // Five hours of log: everything but the last ten minutes is out, the deferred message first.
+        Assert.Equal("DEAD0001", given[0].QueueId);
+        Assert.True(given.Count >= 55, $"{given.Count} messages out");
+    }
+
+    [Fact]
+    public void PostfixReader_AFileWrittenInJanuary_DatesItsDecemberLinesLastYear()
+    {
+        var reader = new PostfixLogReader(2027);
+        reader.StartFile(2027, 1);
+        var messages = Message("Dec 31 23:59:59", "postfix", "AAAA0003", "a@example.com", "a@example.com", "x@r.example")
+            .Concat(Message("Jan  1 00:00:01", "postfix", "AAAA0004", "a@example.com", "a@example.com", "y@r.example"))
+            .SelectMany(reader.Read).Concat(reader.Finish()).ToList();
+        Assert.Equal([2026, 2027], messages.Select(m => m.Time.Year));
+    }
+
+    [Fact]
     public void LogFiles_ReadsRotatedFilesOldestFirst_GzipIncluded()
     {
         var folder = Directory.CreateTempSubdirectory("floodgate-logs-").FullName;
