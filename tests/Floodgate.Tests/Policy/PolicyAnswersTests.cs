@@ -41,6 +41,17 @@ public class PolicyAnswersTests
         Assert.Contains(new string('é', 256) + ";", System.Text.Encoding.UTF8.GetString(buffer, 0, n), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(DecisionCause.StoreUnavailable, "action=DEFER_IF_PERMIT 4.3.0 Policy service temporarily unavailable\n\n")]
+    [InlineData(DecisionCause.Failed, "action=DEFER_IF_PERMIT 4.3.0 Policy service temporarily unavailable\n\n")]
+    public void Answers_ShortConfiguredTexts_StillFitTheFailClosedAnswer(DecisionCause cause, string expected)
+    {
+        var answers = new PolicyAnswers(new PolicyOptions { DeferText = "4.7.1 slow", HoldText = "held", RejectText = "5.7.1 no" }, FailMode.Closed);
+        var buffer = new byte[answers.MaxAnswerBytes];
+        var n = answers.Format(buffer, new Decision(Verdict.Defer, cause));
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+    }
+
     [Fact]
     public void Answers_Accept_IsDunno()
     {
