@@ -1,4 +1,5 @@
 using Floodgate.Engine;
+using Floodgate.Incidents;
 using Floodgate.Quarantine;
 
 namespace Floodgate.Admin;
@@ -35,5 +36,20 @@ public static class HeldMailApi
                 ? Results.Ok(new { count = ids.Count, queue_ids = ids, note = "held in Postfix's hold queue but never recorded by Floodgate; left alone (postsuper -H or -d by hand)" })
                 : Results.Problem(problem, statusCode: 502);
         });
+        api.MapPost("/held/unrecorded/release", async (UnrecordedRequest? request, HttpContext context, PostfixHeldMail postfix, IAuditLog audit, TimeProvider time) =>
+        {
+            var mode = request?.Mode switch { "deliver" => ReleaseMode.Deliver, "purge" => ReleaseMode.Purge, _ => (ReleaseMode?)null };
+            if (mode is null)
+            {
+                return Results.BadRequest(new { error = $"mode must be deliver or purge, not '{request?.Mode}'" });
+            }
+
+            var done = await postfix.ReleaseUnrecordedAsync(mode.Value, AdminApi.Actor(context));
+            await audit.AppendAsync(new AuditEntry(time.GetUtcNow(), AdminApi.Actor(context), "release unrecorded", "postfix hold queue",
+                done.Describe(mode == ReleaseMode.Deliver ? "delivered" : "purged")));
+            return Results.Ok(new { acted = done.Acted, left = done.Left, problem = done.Problem });
+        });
     }
+
+    private sealed record UnrecordedRequest(string? Mode);
 }

@@ -80,10 +80,34 @@ public static class AdminCommands
     private static Command Held()
     {
         var account = new Argument<string?>("account") { Description = "Only this account's held mail", Arity = ArgumentArity.ZeroOrOne };
-        var unrecorded = new Option<bool>("--unrecorded") { Description = "List what Postfix's hold queue has that Floodgate never recorded (left alone)" };
+        var unrecorded = new Option<bool>("--unrecorded") { Description = "List what Postfix's hold queue has that Floodgate never recorded (left alone unless --deliver or --purge)" };
+        var deliver = new Option<bool>("--deliver") { Description = "With --unrecorded: deliver that mail (postsuper -H)" };
+        var purge = new Option<bool>("--purge") { Description = "With --unrecorded: delete that mail (postsuper -d)" };
         var limit = new Option<int>("--limit") { Description = "At most this many messages per place", DefaultValueFactory = _ => 100 };
         return Verb("held", "List held mail, from Postfix's hold queue and the relay's quarantine, whatever held it.", async (parse, client, output) =>
         {
+            if (parse.GetValue(deliver) || parse.GetValue(purge))
+            {
+                if (!parse.GetValue(unrecorded) || (parse.GetValue(deliver) && parse.GetValue(purge)))
+                {
+                    throw new CliException("--deliver or --purge here acts on --unrecorded mail only; release an account's mail with floodgate release ACCOUNT");
+                }
+
+                var mode = parse.GetValue(deliver) ? "deliver" : "purge";
+                var done = await client.PostAsync("api/held/unrecorded/release", new { mode });
+                if (!Print(parse, output, done))
+                {
+                    output.WriteLine($"{done["acted"]} never-recorded held messages {(mode == "deliver" ? "delivered" : "purged")}; {done["left"]} left");
+                }
+
+                if (done["problem"] is { } problem)
+                {
+                    throw new CliException($"held mail: {problem}");
+                }
+
+                return;
+            }
+
             if (parse.GetValue(unrecorded))
             {
                 var other = await client.GetAsync("api/held/unrecorded");
@@ -115,7 +139,7 @@ public static class AdminCommands
             }
 
             table.Write(output);
-        }, account, unrecorded, limit);
+        }, account, unrecorded, deliver, purge, limit);
     }
 
     private static Command Accounts()

@@ -258,6 +258,36 @@ public sealed partial class PostfixHeldMail : IHeldMail, IHeldMailRecorder, IAsy
         return ([.. inHold.Where(id => !known.Contains(id)).Order(StringComparer.Ordinal)], null);
     }
 
+    /// <summary>
+    /// Releases or purges the mail in the hold queue that Floodgate never recorded, when an admin asks for it by name
+    /// (it is never touched by an account's release); returns how many postsuper acted on.
+    /// </summary>
+    public async Task<HeldMailRelease> ReleaseUnrecordedAsync(ReleaseMode mode, string by)
+    {
+        var (ids, problem) = await UnrecordedAsync();
+        if (problem is not null || ids.Count == 0 || mode == ReleaseMode.Keep)
+        {
+            return new HeldMailRelease(Place, 0, ids.Count, 0, problem);
+        }
+
+        var acted = 0;
+        var list = ids.ToList();
+        for (var i = 0; i < list.Count && problem is null; i += BatchSize)
+        {
+            var (count, error) = await PostsuperAsync(mode == ReleaseMode.Deliver ? "-H" : "-d", list.GetRange(i, Math.Min(BatchSize, list.Count - i)));
+            acted += count;
+            problem = error;
+        }
+
+        if (mode == ReleaseMode.Deliver && acted > 0)
+        {
+            problem ??= (await RunAsync(_options.Postqueue, ["-f"], null)).Problem;
+        }
+
+        LogReleased("(never recorded)", by, acted, 0, ids.Count - acted);
+        return new HeldMailRelease(Place, acted, ids.Count - acted, 0, problem);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
