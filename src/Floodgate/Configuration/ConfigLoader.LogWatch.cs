@@ -9,25 +9,8 @@ public sealed partial class ConfigLoader
     private List<LogWatchOptions> ReadLogWatches(YamlMappingNode listen)
     {
         var watches = new List<LogWatchOptions>();
-        if (!listen.Children.TryGetValue(new YamlScalarNode("log"), out var node) || node is YamlScalarNode { Value: null or "" })
+        foreach (var watch in Entries(listen, "log", "listen.log", "{ path: /path/to/mail.log, format: kerio }"))
         {
-            return watches;
-        }
-
-        if (node is not YamlSequenceNode list)
-        {
-            Error(node, "listen.log", "must be a list of { path, format } entries");
-            return watches;
-        }
-
-        foreach (var item in list.Children)
-        {
-            if (item is not YamlMappingNode watch)
-            {
-                Error(item, "listen.log", "each entry is { path: /path/to/mail.log, format: kerio }");
-                continue;
-            }
-
             CheckKeys(watch, "listen.log.", ["path", "format"]);
             var path = Scalar(watch, "path", "listen.log.path", required: true);
             var format = Enum(watch, "format", "listen.log.format", ["kerio", "postfix"], v => v, "kerio", required: true);

@@ -129,25 +129,9 @@ public sealed partial class ConfigLoader
     private List<RelayUser> ReadRelayUsers(YamlMappingNode section)
     {
         var users = new List<RelayUser>();
-        if (!section.Children.TryGetValue(new YamlScalarNode("users"), out var node) || node is YamlScalarNode { Value: null or "" })
+        foreach (var user in Entries(section, "users", "relay.users",
+            "{ name: LOGIN, password_hash: HASH } (make the hash with `floodgate hash-password`)"))
         {
-            return users;
-        }
-
-        if (node is not YamlSequenceNode list)
-        {
-            Error(node, "relay.users", "must be a list of { name, password_hash } entries");
-            return users;
-        }
-
-        foreach (var item in list.Children)
-        {
-            if (item is not YamlMappingNode user)
-            {
-                Error(item, "relay.users", "each entry is { name: LOGIN, password_hash: HASH } (make the hash with `floodgate hash-password`)");
-                continue;
-            }
-
             CheckKeys(user, "relay.users.", ["name", "password_hash"]);
             var name = Scalar(user, "name", "relay.users.name", required: true);
             var hash = Scalar(user, "password_hash", "relay.users.password_hash", required: true);
@@ -163,6 +147,36 @@ public sealed partial class ConfigLoader
         }
 
         return users;
+    }
+
+    // A list of { key: value } entries (relay.users, listen.log); each entry that is not a section is reported with what it should be.
+    private List<YamlMappingNode> Entries(YamlMappingNode section, string key, string path, string shape)
+    {
+        var entries = new List<YamlMappingNode>();
+        if (!section.Children.TryGetValue(new YamlScalarNode(key), out var node) || node is YamlScalarNode { Value: null or "" })
+        {
+            return entries;
+        }
+
+        if (node is not YamlSequenceNode list)
+        {
+            Error(node, path, $"must be a list of {shape} entries");
+            return entries;
+        }
+
+        foreach (var item in list.Children)
+        {
+            if (item is YamlMappingNode entry)
+            {
+                entries.Add(entry);
+            }
+            else
+            {
+                Error(item, path, $"each entry is {shape}");
+            }
+        }
+
+        return entries;
     }
 
     private NextHopOptions ReadNextHop(YamlMappingNode hop)

@@ -16,7 +16,7 @@ public sealed partial class LogWatch(DecisionPipeline pipeline, FloodgateOptions
     /// <summary>How often the files are looked at for new lines.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
-    private readonly EnforcementPoint _point = new("log", new LogVerdicts(), options.TrustedNetworks);
+    private readonly EnforcementPoint _point = new("log", new VerdictNames("logged:"), options.TrustedNetworks);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(options.LogWatches.Select(w => Task.Run(() => FollowAsync(w, stoppingToken), stoppingToken)));
@@ -60,19 +60,6 @@ public sealed partial class LogWatch(DecisionPipeline pipeline, FloodgateOptions
         }
 
         follower.SaveState();
-    }
-
-    // The log watch answers nobody: its "answer" is the verdict's name, for the decision log.
-    private sealed class LogVerdicts : IVerdictRenderer
-    {
-        public int MaxAnswerBytes => 16;
-
-        public int Render(in Submission submission, in Decision decision, Span<byte> destination, out Range action)
-        {
-            var n = System.Text.Encoding.ASCII.GetBytes("logged:" + ScopeNames.Of(decision.Verdict), destination);
-            action = ..n;
-            return n;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "log watch: following {Path} ({Format})")]

@@ -188,17 +188,4 @@ public sealed class Replay
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Rule);
 
     private sealed record EventLine(string Time, string Account, string Event, string Cause);
-
-    // Replay answers nobody: the "answer" is the verdict's name, which is all the decision log would show.
-    private sealed class VerdictNames : IVerdictRenderer
-    {
-        public int MaxAnswerBytes => 16;
-
-        public int Render(in Submission submission, in Decision decision, Span<byte> destination, out Range action)
-        {
-            var n = System.Text.Encoding.ASCII.GetBytes(ScopeNames.Of(decision.Verdict), destination);
-            action = ..n;
-            return n;
-        }
-    }
 }
