@@ -57,24 +57,41 @@ public static class AdminApi
     }
 
     private static async Task<IResult> Accounts(DecisionEngine engine, IAccountStore accounts, ICounterView counters,
-        IncidentBook containment, TimeProvider time, int? limit) =>
-        Results.Ok(await ListAccountsAsync(engine, accounts, counters, containment, time.GetUtcNow(), Math.Clamp(limit ?? 200, 1, 100_000)));
+        IncidentBook containment, AccountRanking ranking, TimeProvider time, int? limit, int? offset) =>
+        Results.Ok(await ListAccountsAsync(engine, accounts, counters, containment, ranking, time.GetUtcNow(),
+            Math.Clamp(limit ?? 200, 1, AccountRanking.Size), Math.Max(0, offset ?? 0)));
 
-    /// <summary>Accounts with state and counters: suspended first, then the busiest (the API's list and the dashboard's).</summary>
+    /// <summary>
+    /// A page of accounts with state and counters: suspended first (oldest suspension first), then the busiest of the
+    /// latest <see cref="AccountRanking"/>. Costs the page's rows, not the number of identities tracked.
+    /// </summary>
     internal static async Task<List<AccountState>> ListAccountsAsync(DecisionEngine engine, IAccountStore accounts, ICounterView counters,
-        IncidentBook containment, DateTimeOffset now, int limit)
+        IncidentBook containment, AccountRanking ranking, DateTimeOffset now, int limit, int offset = 0, bool onlySuspended = false,
+        bool skipSuspended = false)
     {
-        var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Scope == Scope.Account).ToDictionary(s => s.Identity.Key);
-        var views = new List<AccountState>();
-        foreach (var key in (await counters.KeysAsync(Scope.Account)).Union(suspended.Keys))
+        var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Scope == Scope.Account).ToList();
+        var suspendedKeys = suspended.Select(s => s.Identity.Key).ToHashSet();
+        if (skipSuspended)
         {
-            views.Add(AccountView(engine, key, await counters.CountsOfAsync(Scope.Account, key, now), suspended.GetValueOrDefault(key), containment));
+            suspended.Clear();
         }
 
-        return [.. views
-            .OrderByDescending(v => v.State == "suspended")
-            .ThenByDescending(v => v.Utilization)
-            .Take(limit)];
+        var views = new List<AccountState>(limit);
+        foreach (var s in suspended.Skip(offset).Take(limit))
+        {
+            views.Add(AccountView(engine, s.Identity.Key, await counters.CountsOfAsync(Scope.Account, s.Identity.Key, now), s, containment));
+        }
+
+        if (views.Count < limit && !onlySuspended)
+        {
+            var busiest = (await ranking.CurrentAsync()).Busiest.Where(k => !suspendedKeys.Contains(k));
+            foreach (var key in busiest.Skip(Math.Max(0, offset - suspended.Count)).Take(limit - views.Count))
+            {
+                views.Add(AccountView(engine, key, await counters.CountsOfAsync(Scope.Account, key, now), null, containment));
+            }
+        }
+
+        return views;
     }
 
     /// <summary>One account with state and counters.</summary>

@@ -23,7 +23,7 @@ public sealed class FloodgateMetrics
     private readonly Counter<long> _alertsFailed;
 
     public FloodgateMetrics(IMeterFactory meters, FloodgateOptions options, IAccountStore accounts, IncidentBook containment, PolicyListeners listeners,
-        Relay.IOutboundDelivery outbound, Quarantine.RelayQuarantine quarantine, RelayListeners relays)
+        Relay.IOutboundDelivery outbound, Quarantine.RelayQuarantine quarantine, RelayListeners relays, Storage.MemoryCounterStore counters)
     {
         _rules = options.Rules.Rules;
         var meter = meters.Create(MeterName);
@@ -45,6 +45,10 @@ public sealed class FloodgateMetrics
             "{connection}", "Connections open now, per listener");
         meter.CreateObservableGauge("floodgate.quarantine.messages", () => quarantine.Count, "{message}", "Relayed messages held in the quarantine now");
         meter.CreateObservableGauge("floodgate.quarantine.size", () => quarantine.Bytes, "By", "Bytes held in the quarantine now");
+        meter.CreateObservableGauge("floodgate.counters.identities", () => counters.TrackedIdentities, "{identity}", "Identities with live window counters on this node");
+        meter.CreateObservableGauge("floodgate.counters.memory", () => counters.MemoryUsed, "By", "Memory the window counters take (counters.memory_budget bounds it)");
+        meter.CreateObservableCounter("floodgate.counters.evicted", () => counters.EvictedTotal, "{identity}",
+            "Identities whose counters were forgotten to stay within counters.memory_budget (least recently used, without a login first)");
         meter.CreateObservableGauge("floodgate.outbound.queue", () => outbound.Depth, "{message}", "Relayed messages waiting for (or in) delivery to the next hop");
     }
 

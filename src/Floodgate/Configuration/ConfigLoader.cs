@@ -272,11 +272,13 @@ public sealed partial class ConfigLoader
         }
 
         var durability = CounterDurability.Journal;
+        var memoryBudget = FloodgateOptions.DefaultCounterMemoryBudget;
         if (Section(root, "counters") is { } counters)
         {
-            CheckKeys(counters, "counters.", ["durability"]);
+            CheckKeys(counters, "counters.", ["durability", "memory_budget"]);
             durability = Enum(counters, "durability", "counters.durability", ["journal", "snapshot"],
                 v => v == "snapshot" ? CounterDurability.Snapshot : CounterDurability.Journal, CounterDurability.Journal);
+            memoryBudget = Size(counters, "memory_budget", "counters.memory_budget", 1L << 20, 1L << 40) ?? memoryBudget;
         }
 
         if (_errors.Count > 0)
@@ -287,6 +289,7 @@ public sealed partial class ConfigLoader
         return new FloodgateOptions
         {
             CounterDurability = durability,
+            CounterMemoryBudget = memoryBudget,
             PolicyEndpoints = endpoints,
             Rules = new RuleSet(rules, fallback, suspended, exempt),
             TrustedNetworks = trusted,
@@ -969,6 +972,38 @@ public sealed partial class ConfigLoader
 
         Error(node, path, $"'{node.Value}' is not one of: {string.Join(", ", allowed)}");
         return fallback;
+    }
+
+    /// <summary>A size in bytes: a whole number, or one with KB/MB/GB (powers of 1000) or KiB/MiB/GiB (powers of 1024).</summary>
+    private long? Size(YamlMappingNode map, string key, string path, long min, long max)
+    {
+        if (Scalar(map, key, path) is not { } node)
+        {
+            return null;
+        }
+
+        var text = node.Value?.Trim() ?? "";
+        var digits = text.TakeWhile(char.IsAsciiDigit).Count();
+        var unit = text[digits..].Trim().ToUpperInvariant();
+        long? multiplier = unit switch
+        {
+            "" or "B" => 1,
+            "KB" => 1000,
+            "MB" => 1000 * 1000,
+            "GB" => 1000 * 1000 * 1000,
+            "KIB" => 1L << 10,
+            "MIB" => 1L << 20,
+            "GIB" => 1L << 30,
+            _ => null,
+        };
+        if (digits is > 0 and < 13 && multiplier is { } m && long.Parse(text[..digits], CultureInfo.InvariantCulture) * m is var bytes
+            && bytes >= min && bytes <= max)
+        {
+            return bytes;
+        }
+
+        Error(node, path, $"'{text}' is not a size from {min} to {max} bytes: write a number with B, KB, MB, GB, KiB, MiB or GiB, for example 512MiB");
+        return null;
     }
 
     private long? ParseCount(YamlNode node, string path, long min = 0, long max = 1_000_000_000)

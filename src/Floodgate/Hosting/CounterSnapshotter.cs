@@ -25,6 +25,9 @@ public sealed partial class CounterSnapshotter(
     {
         // Every change journaled up to the cut is already in the counters, so the export below holds it.
         long? cut = counters.Journal is { } journal ? await journal.RotateAsync() : null;
+
+        // Identities the memory budget forgot leave the database too (unless counted again since: their rows follow).
+        snapshots.Delete([.. counters.TakeEvicted().Where(i => !counters.Tracks(i.Scope, i.Key))]);
         var rows = counters.ExportChanged();
         snapshots.Save(rows, time.GetUtcNow(), synced: cut is not null);
         if (cut is { } lsn)

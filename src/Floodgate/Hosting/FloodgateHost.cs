@@ -51,7 +51,7 @@ public static class FloodgateHost
         var clock = time ?? TimeProvider.System;
         var database = FloodgateDatabase.Open(options.DataDirectory);
         var snapshots = new SqliteCounterSnapshots(database);
-        var counters = new MemoryCounterStore(options.Rules);
+        var counters = new MemoryCounterStore(options.Rules, options.CounterMemoryBudget);
         var saved = snapshots.Load();
         var restored = counters.Import(saved);
         var stores = StoreSet.Open(options, database, counters, snapshots);
@@ -102,6 +102,7 @@ public static class FloodgateHost
             s.GetRequiredService<ILogger<AlertDispatcher>>()));
         builder.Services.AddSingleton<IIncidentAlerts>(s => s.GetRequiredService<AlertDispatcher>());
         builder.Services.AddHostedService<AlertDispatcherService>();
+        builder.Services.AddSingleton<Admin.AccountRanking>();
         builder.Services.AddSingleton(s => new IncidentBook(s.GetRequiredService<IAccountStore>(), s.GetRequiredService<IIncidentStore>(),
             s.GetRequiredService<IAuditLog>(), s.GetServices<IIncidentAlerts>(), options.Rules, clock, s.GetRequiredService<ILogger<IncidentBook>>()));
         builder.Services.AddSingleton<AccountRelease>();

@@ -8,15 +8,29 @@ namespace Floodgate.Storage;
 /// <see cref="SlidingWindow"/> per rule of that scope; idle entries are reclaimed by <see cref="Sweep"/>. With a
 /// <see cref="Journal"/>, every commit and reset is journaled and a commit's answer waits until its record is on disk.
 /// </summary>
+/// <remarks>
+/// The entries' memory is kept under a budget (<see cref="MemoryBudget"/>): past it, a background pass forgets the
+/// counters of the identities used least recently, those without a login first, until a tenth of the budget is free.
+/// </remarks>
 public sealed class MemoryCounterStore : ICounterStore, ICounterView
 {
+    /// <summary>What one entry costs beside its windows and key: the entry object, the dictionary's node and bucket, the key string's header.</summary>
+    public const int EntryOverheadBytes = 56 + 48 + 16 + 24;
+
     private readonly RuleSet _rules;
     private readonly ConcurrentDictionary<string, Entry>[] _entries;
     private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>>[] _lookups;
+    private readonly ConcurrentQueue<Identity> _evicted = new();
+    private readonly System.Threading.Channels.Channel<bool> _overBudget = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+    private long _bytes;
+    private long _evictedTotal;
+    private int _evicting;
 
-    public MemoryCounterStore(RuleSet rules)
+    public MemoryCounterStore(RuleSet rules, long memoryBudget = long.MaxValue)
     {
         _rules = rules;
+        MemoryBudget = memoryBudget;
         _entries = new ConcurrentDictionary<string, Entry>[4];
         _lookups = new ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>>[4];
         for (var i = 0; i < 4; i++)
@@ -34,6 +48,22 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
 
     /// <summary>Identities with live counters, over all scopes.</summary>
     public int TrackedIdentities => _entries.Sum(e => e.Count);
+
+    /// <summary>The most the entries may take, in bytes (as <see cref="BytesOf"/> reckons them).</summary>
+    public long MemoryBudget { get; }
+
+    /// <summary>What the entries take now, in bytes (as <see cref="BytesOf"/> reckons them).</summary>
+    public long MemoryUsed => Interlocked.Read(ref _bytes);
+
+    /// <summary>Identities whose counters were forgotten to keep within the budget, since start.</summary>
+    public long EvictedTotal => Interlocked.Read(ref _evictedTotal);
+
+    /// <summary>Raised after each pass that had to forget identities to keep within the budget (off the decision path).</summary>
+    public event Action<EvictionPass>? Evicted;
+
+    /// <summary>What one identity's entry in <paramref name="scope"/> costs: its windows, its key and the overhead around them.</summary>
+    public long BytesOf(Scope scope, string key) => EntryOverheadBytes + (2L * key.Length)
+        + 24 + (_rules.RulesIn(scope) * (long)System.Runtime.CompilerServices.Unsafe.SizeOf<SlidingWindow>());
 
     /// <summary>Checks and counts; with a journal, a commit completes once its record is on disk.</summary>
     public ValueTask<bool> ChargeAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
@@ -118,10 +148,10 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         }
         finally
         {
-            e3?.Lock.Exit();
-            e2?.Lock.Exit();
-            e1?.Lock.Exit();
-            e0?.Lock.Exit();
+            e3?.Exit();
+            e2?.Exit();
+            e1?.Exit();
+            e0?.Exit();
         }
     }
 
@@ -134,7 +164,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         {
             foreach (var (key, entry) in _entries[scope])
             {
-                entry.Lock.Enter();
+                entry.Enter();
                 try
                 {
                     if (!entry.IsIdleAt(ticks, _rules, (Scope)scope))
@@ -146,10 +176,10 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 }
                 finally
                 {
-                    entry.Lock.Exit();
+                    entry.Exit();
                 }
 
-                if (_entries[scope].TryRemove(new KeyValuePair<string, Entry>(key, entry)))
+                if (Remove((Scope)scope, key, entry))
                 {
                     removed++;
                 }
@@ -170,7 +200,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         if (_entries[(int)scope].TryGetValue(key, out var entry))
         {
             // The reset record goes in under the entry's lock, after every commit to it and before any to its successor.
-            entry.Lock.Enter();
+            entry.Enter();
             try
             {
                 if (!entry.Removed)
@@ -182,10 +212,10 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             }
             finally
             {
-                entry.Lock.Exit();
+                entry.Exit();
             }
 
-            _entries[(int)scope].TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            Remove(scope, key, entry);
         }
         else
         {
@@ -221,7 +251,11 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             {
                 if (!entries.TryGetValue(record.Key, out var old) || record.Lsn > old.RestoredLsn)
                 {
-                    entries.TryRemove(record.Key, out _);
+                    if (old is not null)
+                    {
+                        Remove(record.Scope, record.Key, old);
+                    }
+
                     reset.Add(new Identity(record.Scope, record.Key));
                 }
 
@@ -233,7 +267,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 continue;
             }
 
-            var entry = entries.GetOrAdd(record.Key, static (_, n) => new Entry(n), _rules.RulesIn(record.Scope));
+            var entry = entries.TryGetValue(record.Key, out var known) ? known : Add(record.Scope, record.Key);
             if (record.Lsn <= entry.RestoredLsn)
             {
                 continue;
@@ -264,7 +298,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             return counts;
         }
 
-        entry.Lock.Enter();
+        entry.Enter();
         try
         {
             foreach (var rule in _rules.Rules.Where(r => r.Scope == scope))
@@ -274,11 +308,64 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         }
         finally
         {
-            entry.Lock.Exit();
+            entry.Exit();
         }
 
         return counts;
     }
+
+    /// <summary>
+    /// The <paramref name="count"/> identities of <paramref name="scope"/> nearest their limits at <paramref name="now"/>
+    /// (the highest share of any rule's maximum used), busiest first; identities that counted nothing in their windows
+    /// are left out. One pass over the scope's entries, keeping only <paramref name="count"/> at a time.
+    /// </summary>
+    public List<(string Key, double Utilization)> Busiest(Scope scope, int count, DateTimeOffset now, Func<LimitRule, string, long> maxOf)
+    {
+        var rules = _rules.Rules.Where(r => r.Scope == scope).ToArray();
+        var top = new PriorityQueue<string, double>(count + 1);
+        foreach (var (key, entry) in _entries[(int)scope])
+        {
+            var utilization = 0.0;
+            entry.Enter();
+            try
+            {
+                foreach (var rule in rules)
+                {
+                    var used = entry.Windows[rule.ScopeIndex].CountAt(now.UtcTicks / rule.SlotTicks);
+                    if (used > 0)
+                    {
+                        var max = maxOf(rule, key);
+                        utilization = Math.Max(utilization, max <= 0 ? 1.0 : (double)used / max);
+                    }
+                }
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            if (utilization > 0 && (top.Count < count || top.TryPeek(out _, out var least) && utilization > least))
+            {
+                top.Enqueue(key, utilization);
+                if (top.Count > count)
+                {
+                    top.Dequeue();
+                }
+            }
+        }
+
+        var busiest = new List<(string, double)>(top.Count);
+        while (top.TryDequeue(out var key, out var utilization))
+        {
+            busiest.Add((key, utilization));
+        }
+
+        busiest.Reverse();
+        return busiest;
+    }
+
+    /// <summary>True when the identity has live counters.</summary>
+    public bool Tracks(Scope scope, string key) => _entries[(int)scope].ContainsKey(key);
 
     /// <summary>The identities of a scope with live counters.</summary>
     public IReadOnlyList<string> Keys(Scope scope) => [.. _entries[(int)scope].Keys];
@@ -295,7 +382,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         {
             foreach (var (key, entry) in _entries[scope])
             {
-                entry.Lock.Enter();
+                entry.Enter();
                 try
                 {
                     if (!entry.Dirty || entry.Removed)
@@ -316,7 +403,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 }
                 finally
                 {
-                    entry.Lock.Exit();
+                    entry.Exit();
                 }
             }
         }
@@ -339,8 +426,8 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 continue;
             }
 
-            var entry = _entries[(int)row.Scope].GetOrAdd(row.Key, static (_, n) => new Entry(n), _rules.RulesIn(row.Scope));
-            entry.Lock.Enter();
+            var entry = _entries[(int)row.Scope].TryGetValue(row.Key, out var known) ? known : Add(row.Scope, row.Key);
+            entry.Enter();
             try
             {
                 if (entry.Windows[rule.ScopeIndex].TryReadFrom(row.Window))
@@ -352,7 +439,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             }
             finally
             {
-                entry.Lock.Exit();
+                entry.Exit();
             }
         }
 
@@ -394,10 +481,10 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         {
             if (!lookup.TryGetValue(key.AsSpan(), out var entry))
             {
-                entry = _entries[(int)scope].GetOrAdd(key, static (_, n) => new Entry(n), _rules.RulesIn(scope));
+                entry = Add(scope, key);
             }
 
-            entry.Lock.Enter();
+            entry.Enter();
 
             // A sweep may have retired this entry between the lookup and the lock: look again.
             if (!entry.Removed)
@@ -406,13 +493,169 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 return entry;
             }
 
-            entry.Lock.Exit();
+            entry.Exit();
         }
     }
 
+    // Adds an entry (or finds the one another thread added) and wakes the evictor when the budget is passed.
+    private Entry Add(Scope scope, string key)
+    {
+        var entries = _entries[(int)scope];
+        var fresh = new Entry(_rules.RulesIn(scope));
+        if (!entries.TryAdd(key, fresh))
+        {
+            return entries.TryGetValue(key, out var other) ? other : Add(scope, key);
+        }
+
+        if (Interlocked.Add(ref _bytes, BytesOf(scope, key)) > MemoryBudget && Interlocked.CompareExchange(ref _evicting, 1, 0) == 0)
+        {
+            _overBudget.Writer.TryWrite(true);
+        }
+
+        return fresh;
+    }
+
+    // Takes a retired entry out of its dictionary and out of the reckoning.
+    private bool Remove(Scope scope, string key, Entry entry)
+    {
+        if (!_entries[(int)scope].TryRemove(new KeyValuePair<string, Entry>(key, entry)))
+        {
+            return false;
+        }
+
+        Interlocked.Add(ref _bytes, -BytesOf(scope, key));
+        return true;
+    }
+
+    /// <summary>
+    /// Keeps the entries within <see cref="MemoryBudget"/> until <paramref name="stop"/>: waits until an addition passes
+    /// it, then forgets the identities used least recently (those without a login first) until a tenth is free.
+    /// </summary>
+    public async Task KeepWithinBudgetAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await _overBudget.Reader.ReadAsync(stop);
+            try
+            {
+                if (MemoryUsed > MemoryBudget)
+                {
+                    var pass = Evict(MemoryBudget - (MemoryBudget / 10));
+                    Evicted?.Invoke(pass);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _evicting, 0);
+            }
+
+            // Additions made during the pass may have passed the budget again without waking anyone.
+            if (MemoryUsed > MemoryBudget && Interlocked.CompareExchange(ref _evicting, 1, 0) == 0)
+            {
+                _overBudget.Writer.TryWrite(true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forgets the counters of the identities used least recently until the entries take at most <paramref name="target"/>
+    /// bytes: identities without a login (senders marked "(no login)" and client addresses) before any other.
+    /// </summary>
+    public EvictionPass Evict(long target)
+    {
+        // One rank per entry: without-login entries first, then by last use; the cut is the rank that frees enough.
+        var count = _entries.Sum(e => e.Count);
+        var ranks = new long[count];
+        var costs = new long[count];
+        var n = 0;
+        for (var scope = 0; scope < 4 && n < count; scope++)
+        {
+            foreach (var (key, entry) in _entries[scope])
+            {
+                if (n == count)
+                {
+                    break;
+                }
+
+                ranks[n] = RankOf((Scope)scope, key, entry);
+                costs[n++] = BytesOf((Scope)scope, key);
+            }
+        }
+
+        // Entries added since the count are newer than any ranked here: the next pass sees them.
+        Array.Sort(ranks, costs, 0, n);
+        var excess = -target;
+        for (var i = 0; i < n; i++)
+        {
+            excess += costs[i];
+        }
+
+        var cut = long.MinValue;
+        for (var i = 0; i < n && excess > 0; i++)
+        {
+            excess -= costs[i];
+            cut = ranks[i];
+        }
+
+        int evicted = 0, withoutLogin = 0;
+        for (var scope = 0; scope < 4 && cut != long.MinValue; scope++)
+        {
+            foreach (var (key, entry) in _entries[scope])
+            {
+                entry.Enter();
+                try
+                {
+                    if (entry.Removed || RankOf((Scope)scope, key, entry) > cut)
+                    {
+                        continue;
+                    }
+
+                    entry.Removed = true;
+                }
+                finally
+                {
+                    entry.Exit();
+                }
+
+                if (Remove((Scope)scope, key, entry))
+                {
+                    evicted++;
+                    if (IsWithoutLogin((Scope)scope, key))
+                    {
+                        withoutLogin++;
+                    }
+
+                    _evicted.Enqueue(new Identity((Scope)scope, key));
+                }
+            }
+        }
+
+        Interlocked.Add(ref _evictedTotal, evicted);
+        return new EvictionPass(evicted, withoutLogin, MemoryUsed, TrackedIdentities);
+    }
+
+    /// <summary>Identities forgotten by the budget since the last call, whose saved windows should go too.</summary>
+    public List<Identity> TakeEvicted()
+    {
+        var taken = new List<Identity>();
+        while (taken.Count < 100_000 && _evicted.TryDequeue(out var identity))
+        {
+            taken.Add(identity);
+        }
+
+        return taken;
+    }
+
+    // Mail without a login: senders the engine marks so, and client addresses (counted for every client).
+    private static bool IsWithoutLogin(Scope scope, string key) =>
+        scope == Scope.ClientIp || key.EndsWith(IdentityKeys.NoLoginMark, StringComparison.Ordinal);
+
+    private static long RankOf(Scope scope, string key, Entry entry) =>
+        (IsWithoutLogin(scope, key) ? 0 : 1L << 62) | (Volatile.Read(ref entry.LastUsedTicks) & ((1L << 62) - 1));
+
+    // Locked with the monitor in its own header, so an entry costs no lock object.
     private sealed class Entry(int rules)
     {
-        public readonly Lock Lock = new();
         public readonly SlidingWindow[] Windows = new SlidingWindow[rules];
         public long LastUsedTicks;
         public bool Removed;
@@ -421,6 +664,10 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         // The LSN of the last journaled change, and of the snapshot this entry was restored from (replay skips up to it).
         public long Lsn;
         public long RestoredLsn;
+
+        public void Enter() => Monitor.Enter(this);
+
+        public void Exit() => Monitor.Exit(this);
 
         public bool IsIdleAt(long ticks, RuleSet rules, Scope scope)
         {

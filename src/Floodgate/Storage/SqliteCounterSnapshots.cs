@@ -49,14 +49,32 @@ public sealed class SqliteCounterSnapshots(FloodgateDatabase database)
     }
 
     /// <summary>Deletes an identity's saved windows (its counters were reset).</summary>
-    public void Delete(Scope scope, string key) => database.Run(c =>
+    public void Delete(Scope scope, string key) => Delete([new Identity(scope, key)]);
+
+    /// <summary>Deletes the saved windows of identities whose counters were reset or forgotten, in one transaction.</summary>
+    public void Delete(IReadOnlyList<Identity> identities)
     {
-        using var delete = c.CreateCommand();
-        delete.CommandText = "DELETE FROM counters WHERE scope = $scope AND key = $key";
-        delete.Parameters.AddWithValue("$scope", ScopeNames.Of(scope));
-        delete.Parameters.AddWithValue("$key", key);
-        return delete.ExecuteNonQuery();
-    });
+        if (identities.Count == 0)
+        {
+            return;
+        }
+
+        database.InTransaction((c, t) =>
+        {
+            using var delete = c.CreateCommand();
+            delete.Transaction = t;
+            delete.CommandText = "DELETE FROM counters WHERE scope = $scope AND key = $key";
+            var scope = delete.Parameters.Add("$scope", Microsoft.Data.Sqlite.SqliteType.Text);
+            var key = delete.Parameters.Add("$key", Microsoft.Data.Sqlite.SqliteType.Text);
+            delete.Prepare();
+            foreach (var identity in identities)
+            {
+                scope.Value = ScopeNames.Of(identity.Scope);
+                key.Value = identity.Key;
+                delete.ExecuteNonQuery();
+            }
+        });
+    }
 
     /// <summary>Every saved window.</summary>
     public List<CounterSnapshot> Load() => database.Run(c =>

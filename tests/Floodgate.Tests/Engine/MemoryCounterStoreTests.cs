@@ -1,5 +1,6 @@
 using Floodgate.Engine;
 using Floodgate.Storage;
+using Floodgate.Tests.Alerts;
 using Floodgate.Tests.Support;
 using Xunit.Abstractions;
 
@@ -84,5 +85,66 @@ public class MemoryCounterStoreTests(ITestOutputHelper output)
             }
         });
         Assert.Equal(1000, accepted);
+    }
+
+    [Fact]
+    public async Task Budget_ForgetsIdleIdentitiesWithoutALoginFirst_AndStaysWithinIt()
+    {
+        var rules = new RuleSet([
+            new LimitRule("hourly", Scope.Account, LimitUnit.Messages, 100, TimeSpan.FromHours(1), LimitAction.Defer),
+            new LimitRule("senders", Scope.Sender, LimitUnit.Messages, 100, TimeSpan.FromHours(1), LimitAction.Defer)]);
+        var probe = new MemoryCounterStore(rules);
+        var perLogin = probe.BytesOf(Scope.Account, "user0000@example.com") + probe.BytesOf(Scope.Sender, "user0000@example.com");
+        var budget = 1500 * perLogin;
+        var store = new MemoryCounterStore(rules, budget);
+        var passes = new List<EvictionPass>();
+        store.Evicted += passes.Add;
+        using var stop = new CancellationTokenSource();
+        var keeper = store.KeepWithinBudgetAsync(stop.Token);
+        var engine = new DecisionEngine(rules, store, new MemoryAccountStore());
+
+        // 1,000 logins send first; then a flood of forged senders without a login (untrusted clients), then the logins again.
+        for (var i = 0; i < 1000; i++)
+        {
+            engine.DecideNow(new Submission($"user{i:D4}@example.com", $"user{i:D4}@example.com", 1, 0, "192.0.2.1", T0.AddSeconds(i)), DecisionStage.Count);
+        }
+
+        for (var i = 0; i < 20_000; i++)
+        {
+            engine.DecideNow(new Submission(null, $"forged{i:D5}@example.net", 1, 0, "203.0.113.9", T0.AddMinutes(20).AddMilliseconds(i))
+            {
+                Trust = ClientTrust.Untrusted,
+            }, DecisionStage.Count);
+        }
+
+        await Eventually.TrueAsync(() => store.MemoryUsed <= budget && passes.Count > 0, "the budget kept after the forged flood", 10);
+        output.WriteLine($"{store.TrackedIdentities} identities in {store.MemoryUsed} of {budget} bytes; {store.EvictedTotal} forgotten in {passes.Count} passes");
+
+        // Every login kept its count (each was counted once): the forged senders went, not the logins.
+        var counts = new long[2];
+        for (var i = 0; i < 1000; i++)
+        {
+            engine.DecideNow(new Submission($"user{i:D4}@example.com", null, 1, 0, "192.0.2.1", T0.AddMinutes(30)), DecisionStage.Count, counts);
+            Assert.Equal(2, counts[0]);
+        }
+
+        Assert.True(store.EvictedTotal >= 18_000, $"{store.EvictedTotal} forgotten");
+        Assert.Equal(store.EvictedTotal, passes.Sum(p => p.Evicted));
+        Assert.Equal(store.EvictedTotal, passes.Sum(p => p.WithoutLogin));
+        Assert.All(store.TakeEvicted(), i => Assert.EndsWith(IdentityKeys.NoLoginMark, i.Key));
+
+        // Once only logins are left to forget, the least recently used go first.
+        for (var i = 0; i < 2000; i++)
+        {
+            engine.DecideNow(new Submission($"new{i:D4}@example.com", $"new{i:D4}@example.com", 1, 0, "192.0.2.1", T0.AddMinutes(40).AddMilliseconds(i)), DecisionStage.Count);
+        }
+
+        await Eventually.TrueAsync(() => store.MemoryUsed <= budget, "the budget kept after the new logins", 10);
+        engine.DecideNow(new Submission("new1999@example.com", null, 1, 0, "192.0.2.1", T0.AddMinutes(50)), DecisionStage.Count, counts);
+        Assert.Equal(2, counts[0]);
+        engine.DecideNow(new Submission("user0000@example.com", null, 1, 0, "192.0.2.1", T0.AddMinutes(50)), DecisionStage.Count, counts);
+        Assert.Equal(1, counts[0]);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => keeper);
     }
 }

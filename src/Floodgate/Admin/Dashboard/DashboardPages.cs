@@ -24,6 +24,10 @@ public static class DashboardPages
 
     private static readonly int[] ChartHours = [1, 3, 6];
 
+    // The overview lists this many suspended accounts (and counts the rest) and this many top senders.
+    private const int ShownSuspended = 100;
+    private const int TopSenders = 15;
+
     public static void Map(WebApplication app)
     {
         var throttle = new LoginThrottle(MaxFailedLogins, LoginWindow, app.Services.GetRequiredService<TimeProvider>());
@@ -116,16 +120,18 @@ public static class DashboardPages
             && t.All(c => c is > ' ' and < (char)0x7F) ? t : "/";
 
     private static async Task<IResult> Overview(HttpContext context, DecisionEngine engine, IAccountStore accounts, MemoryCounterStore counters,
-        IncidentBook containment, PolicyListeners listeners, TrafficHistory traffic, FloodgateOptions options, TimeProvider time, int? hours,
+        IncidentBook containment, AccountRanking ranking, PolicyListeners listeners, TrafficHistory traffic, FloodgateOptions options, TimeProvider time, int? hours,
         RelayListeners relays, Quarantine.RelayQuarantine quarantine, Relay.IOutboundDelivery outbound)
     {
         var now = time.GetUtcNow();
         var csrf = AdminAccess.CsrfToken(context);
         var span = Math.Clamp(hours ?? 3, 1, TrafficHistory.Minutes / 60);
         var history = traffic.Last(span * 60, now);
-        var all = await AdminApi.ListAccountsAsync(engine, accounts, counters, containment, now, 100_000);
-        var suspended = all.Where(a => a.State == "suspended").ToList();
-        var top = all.Where(a => a.State != "suspended" && a.Counters.Any(c => c.Count > 0)).Take(15).ToList();
+        // A page of each, whatever the number of identities: the suspended ones listed, the rest counted.
+        var suspendedCount = (await accounts.ListSuspensionsAsync()).Count(s => s.Identity.Scope == Scope.Account);
+        var suspended = await AdminApi.ListAccountsAsync(engine, accounts, counters, containment, ranking, now, ShownSuspended, onlySuspended: true);
+        var top = (await AdminApi.ListAccountsAsync(engine, accounts, counters, containment, ranking, now, TopSenders, skipSuspended: true))
+            .Where(a => a.Counters.Any(c => c.Count > 0)).ToList();
         var open = containment.OpenIncidents.OrderByDescending(i => i.Id).Select(i => i.Snapshot()).ToList();
         var lastMinute = history[^1];
 
@@ -135,7 +141,10 @@ public static class DashboardPages
                 <tr data-account="{E(a.Account)}"><td>{AccountLink(a.Account)}</td><td>{Time(a.Since)}</td><td>{E(a.Rule ?? "by hand")}</td><td>{E(a.Reason)}</td>
                 <td>{(a.IncidentId is { } id ? $"<a href=\"/incidents/{id}\">#{id}</a>" : "-")}</td>
                 <td class="actions">{ReleaseButtons(a.Account, csrf)}</td></tr>
-                """));
+                """))
+            + (suspendedCount > suspended.Count
+                ? $"<tr><td colspan=\"6\" class=\"empty\">and {E(suspendedCount - suspended.Count)} more (the oldest suspensions are shown; <code>floodgate accounts</code> lists them all)</td></tr>"
+                : "");
         var topRows = top.Count == 0
             ? "<tr><td colspan=\"2\" class=\"empty\">No account has sent anything in its windows.</td></tr>"
             : string.Concat(top.Select(a => $"<tr data-account=\"{E(a.Account)}\"><td>{AccountLink(a.Account)}</td><td>{Bars(a.Counters)}</td></tr>"));
@@ -151,7 +160,7 @@ public static class DashboardPages
         var main = $"""
             <h1>Overview</h1>
             <section class="tiles">
-            <div class="tile{(suspended.Count > 0 ? " alarm" : "")}" id="tile-suspended"><span class="number">{E(suspended.Count)}</span>suspended accounts</div>
+            <div class="tile{(suspendedCount > 0 ? " alarm" : "")}" id="tile-suspended"><span class="number">{E(suspendedCount)}</span>suspended accounts</div>
             <div class="tile{(open.Count > 0 ? " alarm" : "")}" id="tile-incidents"><span class="number">{E(open.Count)}</span>open incidents</div>
             <div class="tile"><span class="number">{E(lastMinute.Messages)}</span>messages this minute ({E(lastMinute.Recipients)} recipients)</div>
             <div class="tile"><span class="number">{E(lastMinute.Refused)}</span>refused this minute</div>
