@@ -31,7 +31,8 @@ public sealed class AccountRanking(DecisionEngine engine, ICounterView counters,
         lock (_lock)
         {
             var latest = _latest;
-            if (latest is not null && time.GetUtcNow() - latest.At < Freshness)
+            // A pass over many identities takes a while: at most a fifth of a core goes to ranking, however often it is asked.
+            if (latest is not null && time.GetUtcNow() - latest.At < TimeSpan.FromTicks(Math.Max(Freshness.Ticks, 5 * latest.Took.Ticks)))
             {
                 return latest;
             }
@@ -52,10 +53,11 @@ public sealed class AccountRanking(DecisionEngine engine, ICounterView counters,
         try
         {
             var now = time.GetUtcNow();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             var busiest = counters is MemoryCounterStore memory
                 ? [.. memory.Busiest(Scope.Account, Size, now, MaxOf).Select(b => b.Key)]
                 : await BusiestAsync(now);
-            var ranked = new Ranked(busiest, now);
+            var ranked = new Ranked(busiest, now, watch.Elapsed);
             lock (_lock)
             {
                 _latest = ranked;
@@ -112,6 +114,6 @@ public sealed class AccountRanking(DecisionEngine engine, ICounterView counters,
         return busiest;
     }
 
-    /// <summary>One ranking: the busiest accounts' keys, busiest first, and when it was made.</summary>
-    public sealed record Ranked(IReadOnlyList<string> Busiest, DateTimeOffset At);
+    /// <summary>One ranking: the busiest accounts' keys, busiest first, when it was made and how long it took.</summary>
+    public sealed record Ranked(IReadOnlyList<string> Busiest, DateTimeOffset At, TimeSpan Took);
 }

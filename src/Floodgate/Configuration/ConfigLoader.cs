@@ -996,8 +996,8 @@ public sealed partial class ConfigLoader
             "GIB" => 1L << 30,
             _ => null,
         };
-        if (digits is > 0 and < 13 && multiplier is { } m && long.Parse(text[..digits], CultureInfo.InvariantCulture) * m is var bytes
-            && bytes >= min && bytes <= max)
+        if (digits is > 0 and < 16 && multiplier is { } m && long.Parse(text[..digits], CultureInfo.InvariantCulture) is var n
+            && n <= max / m && n * m is var bytes && bytes >= min)
         {
             return bytes;
         }

@@ -35,8 +35,8 @@ public sealed record FloodgateOptions
     /// <summary>How often changed window counters are saved.</summary>
     public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The default <see cref="CounterMemoryBudget"/>: room for about 1,200,000 identities under the default's three rules.</summary>
-    public const long DefaultCounterMemoryBudget = 768L << 20;
+    /// <summary>The default <see cref="CounterMemoryBudget"/>: room for about 1,000,000 identities under the default's three rules (about 650 bytes each).</summary>
+    public const long DefaultCounterMemoryBudget = 640L << 20;
 
     /// <summary>The most the window counters may take in memory (counters.memory_budget); past it the least recently used identities are forgotten.</summary>
     public long CounterMemoryBudget { get; init; } = DefaultCounterMemoryBudget;

@@ -20,6 +20,9 @@ public sealed partial class CounterSnapshotter(
         await SaveNowAsync();
     }
 
+    // Windows per transaction: a snapshot of a million new identities is written a bounded batch at a time.
+    private const int SnapshotBatch = 20_000;
+
     /// <summary>Writes every changed window now, then deletes the journal segments the snapshot covers; returns how many windows.</summary>
     public async Task<int> SaveNowAsync()
     {
@@ -28,14 +31,13 @@ public sealed partial class CounterSnapshotter(
 
         // Identities the memory budget forgot leave the database too (unless counted again since: their rows follow).
         snapshots.Delete([.. counters.TakeEvicted().Where(i => !counters.Tracks(i.Scope, i.Key))]);
-        var rows = counters.ExportChanged();
-        snapshots.Save(rows, time.GetUtcNow(), synced: cut is not null);
+        var rows = counters.ExportChanged(rows => snapshots.Save(rows, time.GetUtcNow(), synced: cut is not null), SnapshotBatch);
         if (cut is { } lsn)
         {
             counters.Journal!.DeleteThrough(lsn);
         }
 
-        return rows.Count;
+        return rows;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

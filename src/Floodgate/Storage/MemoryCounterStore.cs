@@ -123,6 +123,19 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 fits &= counts[i] + c.Units <= c.Max;
             }
 
+            // Each entry's share of its limits used, for the admin's ranking (an upper bound until its next charge).
+            ClearUtilization(e0);
+            ClearUtilization(e1);
+            ClearUtilization(e2);
+            ClearUtilization(e3);
+            for (var i = 0; i < charges.Length; i++)
+            {
+                var c = charges[i];
+                var entry = EntryOf(c.Rule.Scope, e0, e1, e2, e3);
+                var used = counts[i] + (fits && commit ? c.Units : 0);
+                entry.Utilization = Math.Max(entry.Utilization, c.Max <= 0 ? (used > 0 ? 1f : 0f) : (float)used / c.Max);
+            }
+
             if (fits && commit)
             {
                 for (var i = 0; i < charges.Length; i++)
@@ -317,51 +330,64 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
     /// <summary>
     /// The <paramref name="count"/> identities of <paramref name="scope"/> nearest their limits at <paramref name="now"/>
     /// (the highest share of any rule's maximum used), busiest first; identities that counted nothing in their windows
-    /// are left out. One pass over the scope's entries, keeping only <paramref name="count"/> at a time.
+    /// are left out.
     /// </summary>
+    /// <remarks>
+    /// One pass reads only each entry's share as of its last charge (an upper bound of its share now: windows only
+    /// empty between charges) and keeps twice <paramref name="count"/> candidates; only those are counted again now.
+    /// </remarks>
     public List<(string Key, double Utilization)> Busiest(Scope scope, int count, DateTimeOffset now, Func<LimitRule, string, long> maxOf)
     {
         var rules = _rules.Rules.Where(r => r.Scope == scope).ToArray();
-        var top = new PriorityQueue<string, double>(count + 1);
+        if (rules.Length == 0)
+        {
+            return [];
+        }
+
+        var idleBefore = now.UtcTicks - rules.Max(r => r.Window.Ticks + r.SlotTicks);
+        var candidates = new PriorityQueue<(string Key, Entry Entry), float>((2 * count) + 1);
         foreach (var (key, entry) in _entries[(int)scope])
         {
+            var bound = Volatile.Read(ref entry.LastUsedTicks) < idleBefore ? 0f : entry.Utilization;
+            if (bound > 0 && (candidates.Count < 2 * count || candidates.TryPeek(out _, out var least) && bound > least))
+            {
+                candidates.Enqueue((key, entry), bound);
+                if (candidates.Count > 2 * count)
+                {
+                    candidates.Dequeue();
+                }
+            }
+        }
+
+        var busiest = new List<(string Key, double Utilization)>(candidates.Count);
+        while (candidates.TryDequeue(out var candidate, out _))
+        {
             var utilization = 0.0;
-            entry.Enter();
+            candidate.Entry.Enter();
             try
             {
                 foreach (var rule in rules)
                 {
-                    var used = entry.Windows[rule.ScopeIndex].CountAt(now.UtcTicks / rule.SlotTicks);
+                    var used = candidate.Entry.Windows[rule.ScopeIndex].CountAt(now.UtcTicks / rule.SlotTicks);
                     if (used > 0)
                     {
-                        var max = maxOf(rule, key);
+                        var max = maxOf(rule, candidate.Key);
                         utilization = Math.Max(utilization, max <= 0 ? 1.0 : (double)used / max);
                     }
                 }
             }
             finally
             {
-                entry.Exit();
+                candidate.Entry.Exit();
             }
 
-            if (utilization > 0 && (top.Count < count || top.TryPeek(out _, out var least) && utilization > least))
+            if (utilization > 0)
             {
-                top.Enqueue(key, utilization);
-                if (top.Count > count)
-                {
-                    top.Dequeue();
-                }
+                busiest.Add((candidate.Key, utilization));
             }
         }
 
-        var busiest = new List<(string, double)>(top.Count);
-        while (top.TryDequeue(out var key, out var utilization))
-        {
-            busiest.Add((key, utilization));
-        }
-
-        busiest.Reverse();
-        return busiest;
+        return [.. busiest.OrderByDescending(b => b.Utilization).ThenBy(b => b.Key, StringComparer.Ordinal).Take(count)];
     }
 
     /// <summary>True when the identity has live counters.</summary>
@@ -377,7 +403,19 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
     /// <summary>The windows counted into since the last export, for a snapshot; marks them saved.</summary>
     public List<CounterSnapshot> ExportChanged()
     {
-        var rows = new List<CounterSnapshot>();
+        var all = new List<CounterSnapshot>();
+        ExportChanged(all.AddRange, int.MaxValue);
+        return all;
+    }
+
+    /// <summary>
+    /// The windows counted into since the last export, handed to <paramref name="save"/> about <paramref name="batch"/>
+    /// rows at a time (so a snapshot of many identities never holds them all at once); marks them saved. Returns how many rows.
+    /// </summary>
+    public int ExportChanged(Action<List<CounterSnapshot>> save, int batch)
+    {
+        var rows = new List<CounterSnapshot>(Math.Min(batch, 1024));
+        var exported = 0;
         for (var scope = 0; scope < 4; scope++)
         {
             foreach (var (key, entry) in _entries[scope])
@@ -405,10 +443,23 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 {
                     entry.Exit();
                 }
+
+                if (rows.Count >= batch)
+                {
+                    exported += rows.Count;
+                    save(rows);
+                    rows = new List<CounterSnapshot>(Math.Min(batch, 1024));
+                }
             }
         }
 
-        return rows;
+        if (rows.Count > 0)
+        {
+            exported += rows.Count;
+            save(rows);
+        }
+
+        return exported;
     }
 
     /// <summary>
@@ -457,6 +508,14 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         if (entry is not null)
         {
             entry.Lsn = lsn;
+        }
+    }
+
+    private static void ClearUtilization(Entry? entry)
+    {
+        if (entry is not null)
+        {
+            entry.Utilization = 0;
         }
     }
 
@@ -658,6 +717,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
     {
         public readonly SlidingWindow[] Windows = new SlidingWindow[rules];
         public long LastUsedTicks;
+        public float Utilization;
         public bool Removed;
         public bool Dirty;
 
