@@ -114,7 +114,27 @@ public static class AdminApi
         return Results.Ok(IncidentView(incident));
     }
 
-    private static async Task<IResult> Release(string account, ReleaseRequest? request, HttpContext context, AccountRelease releases)
+    /// <summary>
+    /// The identity a release names: the account of that name, unless only another scope's identity of that key is
+    /// suspended or has an open incident (a sender, such as "alice@example.com (no login)", or a client address).
+    /// </summary>
+    internal static async Task<Identity> SuspendedIdentityAsync(string name, IAccountStore accounts, IncidentBook containment)
+    {
+        var key = IdentityNormalizer.Normalize(name);
+        var account = new Identity(Scope.Account, key);
+        if (containment.OpenIncidentOf(account) is not null)
+        {
+            return account;
+        }
+
+        var suspended = (await accounts.ListSuspensionsAsync()).Where(s => s.Identity.Key == key).Select(s => s.Identity).ToList();
+        return suspended.Contains(account) || suspended.Count == 0
+            ? containment.OpenIncidents.FirstOrDefault(i => i.Identity.Key == key)?.Identity ?? account
+            : suspended[0];
+    }
+
+    private static async Task<IResult> Release(string account, ReleaseRequest? request, HttpContext context, AccountRelease releases,
+        IAccountStore accounts, IncidentBook containment)
     {
         var mode = request?.Mode?.ToLowerInvariant() switch
         {
@@ -128,7 +148,7 @@ public static class AdminApi
             return Results.BadRequest(new { error = $"mode must be deliver, purge or keep, not '{request!.Mode}'" });
         }
 
-        var outcome = await releases.ReleaseAsync(new Identity(Scope.Account, IdentityNormalizer.Normalize(account)), mode.Value, Actor(context));
+        var outcome = await releases.ReleaseAsync(await SuspendedIdentityAsync(account, accounts, containment), mode.Value, Actor(context));
         if (!outcome.WasSuspended && outcome.Incident is null && outcome.HeldMessages == 0 && outcome.HeldLeft == 0)
         {
             return Results.NotFound(new { error = $"{account} is not suspended and has no held mail" });

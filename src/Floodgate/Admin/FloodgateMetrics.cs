@@ -23,7 +23,8 @@ public sealed class FloodgateMetrics
     private readonly Counter<long> _alertsFailed;
 
     public FloodgateMetrics(IMeterFactory meters, FloodgateOptions options, IAccountStore accounts, IncidentBook containment, PolicyListeners listeners,
-        Relay.IOutboundDelivery outbound, Quarantine.RelayQuarantine quarantine, RelayListeners relays, Storage.MemoryCounterStore counters)
+        Relay.IOutboundDelivery outbound, Quarantine.RelayQuarantine quarantine, RelayListeners relays, Storage.MemoryCounterStore counters,
+        Storage.StoreHealth health)
     {
         _rules = options.Rules.Rules;
         var meter = meters.Create(MeterName);
@@ -45,6 +46,8 @@ public sealed class FloodgateMetrics
             "{connection}", "Connections open now, per listener");
         meter.CreateObservableGauge("floodgate.quarantine.messages", () => quarantine.Count, "{message}", "Relayed messages held in the quarantine now");
         meter.CreateObservableGauge("floodgate.quarantine.size", () => quarantine.Bytes, "By", "Bytes held in the quarantine now");
+        meter.CreateObservableGauge("floodgate.store.degraded", () => health.IsDegraded ? 1 : 0, "{state}",
+            "1 while the embedded database refuses writes (a full disk): suspensions are enforced from memory until it takes them");
         meter.CreateObservableGauge("floodgate.counters.identities", () => counters.TrackedIdentities, "{identity}", "Identities with live window counters on this node");
         meter.CreateObservableGauge("floodgate.counters.memory", () => counters.MemoryUsed, "By", "Memory the window counters take (counters.memory_budget bounds it)");
         meter.CreateObservableCounter("floodgate.counters.evicted", () => counters.EvictedTotal, "{identity}",

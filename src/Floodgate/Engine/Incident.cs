@@ -66,6 +66,7 @@ public sealed class Incident
                     Senders = new(evidence.Senders),
                     QueueIds = [.. evidence.QueueIds],
                     Subjects = [.. evidence.Subjects],
+                    Grouped = [.. evidence.Grouped],
                 },
                 Timeline = [.. Timeline],
             };

@@ -39,6 +39,12 @@ public sealed class IncidentEvidence
     /// <summary>A sample of the queue ids of held messages, to look at; release finds every held message through the held-mail ledger.</summary>
     public List<string> QueueIds { get; init; } = [];
 
+    /// <summary>
+    /// Other identities without a login suspended by the same rule while this incident was open, within the rule's
+    /// window (a flood of forged senders): they share this incident and its one alert, and its release releases them all.
+    /// </summary>
+    public List<Identity> Grouped { get; init; } = [];
+
     /// <summary>Subjects where the enforcement point saw them (the relay), a sample.</summary>
     public List<string> Subjects { get; init; } = [];
 }

@@ -54,7 +54,8 @@ public static class FloodgateHost
         var counters = new MemoryCounterStore(options.Rules, options.CounterMemoryBudget);
         var saved = snapshots.Load();
         var restored = counters.Import(saved);
-        var stores = StoreSet.Open(options, database, counters, snapshots);
+        var health = new StoreHealth(clock);
+        var stores = StoreSet.Open(options, database, counters, snapshots, health);
         var engine = new DecisionEngine(options.Rules, counterStore ?? stores.Counters, stores.Accounts);
         var shared = stores.Shared;
         if (shared is not null)
@@ -67,6 +68,7 @@ public static class FloodgateHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(health);
         builder.Services.AddSingleton(snapshots);
         builder.Services.AddSingleton(counters);
         builder.Services.AddSingleton(stores.View);
@@ -104,7 +106,7 @@ public static class FloodgateHost
         builder.Services.AddHostedService<AlertDispatcherService>();
         builder.Services.AddSingleton<Admin.AccountRanking>();
         builder.Services.AddSingleton(s => new IncidentBook(s.GetRequiredService<IAccountStore>(), s.GetRequiredService<IIncidentStore>(),
-            s.GetRequiredService<IAuditLog>(), s.GetServices<IIncidentAlerts>(), options.Rules, clock, s.GetRequiredService<ILogger<IncidentBook>>()));
+            s.GetRequiredService<IAuditLog>(), s.GetServices<IIncidentAlerts>(), options.Rules, clock, s.GetRequiredService<ILogger<IncidentBook>>(), health));
         builder.Services.AddSingleton<AccountRelease>();
         builder.Services.AddSingleton<LimitAdjustments>();
         builder.Services.AddSingleton<HeldMail>();
@@ -169,6 +171,7 @@ public static class FloodgateHost
         app.Services.GetRequiredService<OutboundQueue>().RecipientsRefused += (message, refused) =>
             incidentBook.ObserveRefusedRecipients(message.CountedAs, refused.Count);
         var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
+        health.Attach(app.Services.GetRequiredService<ILogger<StoreHealth>>(), dispatcher);
         if (shared is not null)
         {
             shared.Attach(incidentBook, adjustments, app.Services.GetRequiredService<ILogger<RedisStore>>(), dispatcher);

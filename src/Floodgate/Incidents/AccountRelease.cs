@@ -23,12 +23,31 @@ public sealed partial class AccountRelease(IAccountStore accounts, IncidentBook 
             return new ReleaseOutcome(false, null, 0, 0, null);
         }
 
+        // A flood's incident groups identities without a login: releasing one of them releases them all, the same way.
+        var members = incidents.OpenIncidentOf(identity)?.Snapshot() is { } open
+            ? open.Evidence.Grouped.Append(open.Identity).Where(m => m != identity).ToList()
+            : [];
         var places = await held.ReleaseAsync(identity, mode, by);
+        foreach (var member in members)
+        {
+            await accounts.ReleaseAsync(member);
+            places = [.. places, .. await held.ReleaseAsync(member, mode, by)];
+        }
+
+        if (members.Count > 0)
+        {
+            places = [.. places.GroupBy(p => p.Place).Select(g => new HeldMailRelease(g.Key, g.Sum(p => p.Acted), g.Sum(p => p.Left), g.Sum(p => p.Gone),
+                g.Select(p => p.Problem).FirstOrDefault(p => p is not null)))];
+        }
+
         if (options.ResetCounters)
         {
-            foreach (var store in _counters)
+            foreach (var member in members.Prepend(identity))
             {
-                await store.ResetAsync(identity);
+                foreach (var store in _counters)
+                {
+                    await store.ResetAsync(member);
+                }
             }
         }
 

@@ -25,9 +25,18 @@ public sealed partial class IncidentBook
     private readonly ConcurrentDictionary<Identity, Incident> _open = new();
     private readonly ConcurrentDictionary<Incident, byte> _dirty = new(ReferenceEqualityComparer.Instance);
 
+    // Incidents opened on the decision path, not yet stored; true once their evidence is in and they may be announced.
+    private readonly ConcurrentDictionary<Incident, bool> _unstored = new(ReferenceEqualityComparer.Instance);
+    private readonly Storage.StoreHealth? _health;
+    private readonly ConcurrentDictionary<string, Incident> _floods = new(StringComparer.Ordinal);
+    private readonly System.Threading.Channels.Channel<bool> _opened = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+    private int _flushing;
+
     public IncidentBook(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IEnumerable<IIncidentAlerts> alerts,
-        RuleSet rules, TimeProvider time, ILogger<IncidentBook> logger)
+        RuleSet rules, TimeProvider time, ILogger<IncidentBook> logger, Storage.StoreHealth? health = null)
     {
+        _health = health;
         _logger = logger;
         _accounts = accounts;
         _incidents = incidents;
@@ -38,7 +47,10 @@ public sealed partial class IncidentBook
     }
 
     /// <summary>Incidents not yet closed.</summary>
-    public IReadOnlyCollection<Incident> OpenIncidents => [.. _open.Values.OrderBy(i => i.Id)];
+    public IReadOnlyCollection<Incident> OpenIncidents => [.. _open.Values.Distinct(ReferenceEqualityComparer.Instance).Cast<Incident>().OrderBy(i => i.Id)];
+
+    /// <summary>At most this many identities share one incident of a flood without a login from untrusted clients; the next opens another.</summary>
+    public const int MaxGrouped = 10_000;
 
     public Incident? OpenIncidentOf(Identity identity) => _open.TryGetValue(identity, out var incident) ? incident : null;
 
@@ -51,7 +63,16 @@ public sealed partial class IncidentBook
     /// </summary>
     public async Task SyncIncidentsAsync()
     {
-        var stored = (await _incidents.ListAsync(openOnly: true, int.MaxValue)).ToDictionary(i => i.Identity);
+        var stored = new Dictionary<Identity, Incident>();
+        foreach (var incident in await _incidents.ListAsync(openOnly: true, int.MaxValue))
+        {
+            stored[incident.Identity] = incident;
+            foreach (var grouped in incident.Evidence.Grouped)
+            {
+                stored.TryAdd(grouped, incident);
+            }
+        }
+
         foreach (var (identity, incident) in stored)
         {
             // A provisional incident (Id 0: evidence seen before the suspending node stored its incident) gives way
@@ -86,7 +107,30 @@ public sealed partial class IncidentBook
 
         // Other connections see the suspension while its incident is still being written: they add their evidence
         // to the same incident object, which the suspending decision then fills in and stores.
-        var opened = decision.NewlySuspended ? Open(suspension, submission, decision, counts, announce: false) : null;
+        // A flood of identities that may be forged (no login, an untrusted client) over the same rule is one incident and
+        // one alert per window, not one each.
+        var forgeable = !submission.HasLogin && submission.Trust == ClientTrust.Untrusted;
+        Incident? opened = null;
+        if (decision.NewlySuspended && !forgeable)
+        {
+            opened = Open(suspension, submission, decision, counts, store: false);
+        }
+        else if (decision.NewlySuspended)
+        {
+            // One at a time, so two connections' forged identities cannot open two floods' incidents at once.
+            lock (_floods)
+            {
+                if (!JoinFlood(suspension))
+                {
+                    opened = Open(suspension, submission, decision, counts, store: false);
+                    if (suspension.Rule is { } rule)
+                    {
+                        _floods[rule] = opened;
+                    }
+                }
+            }
+        }
+
         var incident = opened ?? _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
 
         lock (incident)
@@ -138,7 +182,9 @@ public sealed partial class IncidentBook
         _dirty[incident] = 0;
         if (opened is not null)
         {
-            Announce(opened);
+            // Stored and announced by the keeper at once, off this connection's thread.
+            _unstored[opened] = true;
+            _opened.Writer.TryWrite(true);
         }
     }
 
@@ -177,7 +223,9 @@ public sealed partial class IncidentBook
         }
 
         await _audit.AppendAsync(new AuditEntry(now, by, "suspend", identity.ToString(), reason));
-        return Open(suspension, null, null, [], announce: true);
+        var incident = Open(suspension, null, null, [], store: true);
+        Announce(incident);
+        return incident;
     }
 
     /// <summary>
@@ -194,8 +242,10 @@ public sealed partial class IncidentBook
             return null;
         }
 
+        List<Identity> grouped;
         lock (incident)
         {
+            grouped = [.. incident.Evidence.Grouped, incident.Identity];
             incident.ClosedAt = now;
             incident.ClosedBy = by;
             incident.Resolution = resolution;
@@ -203,6 +253,11 @@ public sealed partial class IncidentBook
         }
 
         _dirty.TryRemove(incident, out _);
+        foreach (var member in grouped)
+        {
+            _open.TryRemove(new KeyValuePair<Identity, Incident>(member, incident));
+        }
+
         await _incidents.SaveAsync(incident);
         foreach (var alerts in _alerts)
         {
@@ -222,7 +277,7 @@ public sealed partial class IncidentBook
     }
 
     /// <summary>Open incidents whose suspension time is up, for an automatic release.</summary>
-    public IReadOnlyList<Incident> DueForRelease(DateTimeOffset now) => [.. _open.Values.Where(i => i.AutoReleaseAt is { } at && at <= now)];
+    public IReadOnlyList<Incident> DueForRelease(DateTimeOffset now) => [.. OpenIncidents.Where(i => i.AutoReleaseAt is { } at && at <= now)];
 
     /// <summary>Adds an alert's delivery to its incident's timeline.</summary>
     public void RecordAlerted(long incidentId, string channel, string detail)
@@ -241,9 +296,58 @@ public sealed partial class IncidentBook
         _dirty[incident] = 0;
     }
 
-    /// <summary>Writes the evidence gathered since the last flush.</summary>
+    /// <summary>Waits until a decision opens an incident (which <see cref="FlushAsync"/> then stores and announces).</summary>
+    public ValueTask<bool> WaitForOpenedAsync(CancellationToken stop) => _opened.Reader.ReadAsync(stop);
+
+    /// <summary>
+    /// Stores (and announces) the incidents opened since the last flush, then writes the evidence gathered; a flush
+    /// already under way does it instead (what it missed goes in the next).
+    /// </summary>
     public async Task FlushAsync()
     {
+        if (Interlocked.CompareExchange(ref _flushing, 1, 0) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await FlushNowAsync();
+        }
+        finally
+        {
+            Volatile.Write(ref _flushing, 0);
+        }
+    }
+
+    private async Task FlushNowAsync()
+    {
+        foreach (var (incident, ready) in _unstored)
+        {
+            if (!ready)
+            {
+                continue;
+            }
+
+            try
+            {
+                await _incidents.AddAsync(incident);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Kept for the next flush; the suspension holds from memory meanwhile.
+                _health?.Failed("incidents", e);
+                break;
+            }
+
+            _unstored.TryRemove(incident, out _);
+            _health?.Succeeded();
+            if (incident.IsOpen)
+            {
+                Announce(incident);
+            }
+        }
+
         foreach (var incident in _dirty.Keys)
         {
             // An incident still being opened has no id yet: it is saved on a later flush.
@@ -252,6 +356,31 @@ public sealed partial class IncidentBook
                 await _incidents.SaveAsync(incident);
             }
         }
+    }
+
+    // Adds a newly suspended identity without a login to the open flood incident of its rule, if one opened within the
+    // rule's window and has room; false when it needs an incident of its own.
+    private bool JoinFlood(Suspension suspension)
+    {
+        if (suspension.Rule is not { } name || !_floods.TryGetValue(name, out var flood) || _rules.Rules.FirstOrDefault(r => r.Name == name) is not { } rule)
+        {
+            return false;
+        }
+
+        lock (flood)
+        {
+            if (!flood.IsOpen || suspension.Since - flood.OpenedAt > rule.Window || flood.Evidence.Grouped.Count >= MaxGrouped)
+            {
+                return false;
+            }
+
+            flood.Evidence.Grouped.Add(suspension.Identity);
+            flood.Timeline.Add(new IncidentEvent(suspension.Since, "grouped", suspension.By, $"{suspension.Identity} also suspended: {suspension.Reason}"));
+        }
+
+        _open[suspension.Identity] = flood;
+        _dirty[flood] = 0;
+        return true;
     }
 
     private async Task<Incident?> StoredOpenIncidentAsync(Identity identity) =>
@@ -282,7 +411,7 @@ public sealed partial class IncidentBook
         OpenedAt = suspension.Since,
     };
 
-    private Incident Open(Suspension suspension, Submission? submission, Decision? decision, ReadOnlySpan<long> counts, bool announce)
+    private Incident Open(Suspension suspension, Submission? submission, Decision? decision, ReadOnlySpan<long> counts, bool store)
     {
         var rule = _rules.Rules.FirstOrDefault(r => r.Name == suspension.Rule);
         var incident = _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
@@ -308,11 +437,14 @@ public sealed partial class IncidentBook
             }
         }
 
-        // Rare (once per suspension) and as durable as the suspension: written here, on the decision path.
-        _incidents.AddAsync(incident).GetAwaiter().GetResult();
-        if (announce)
+        // By hand: stored at once (the admin gets its id). From a decision: by the next flush, off the decision path.
+        if (store)
         {
-            Announce(incident);
+            _incidents.AddAsync(incident).GetAwaiter().GetResult();
+        }
+        else
+        {
+            _unstored.TryAdd(incident, false);
         }
 
         return incident;

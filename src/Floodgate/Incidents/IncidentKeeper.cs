@@ -1,6 +1,9 @@
 namespace Floodgate.Incidents;
 
-/// <summary>Every second: writes the evidence gathered for open incidents and releases accounts whose suspension time is up.</summary>
+/// <summary>
+/// Stores and announces each incident a decision opens as soon as it opens; every second, writes the evidence
+/// gathered for open incidents (and what could not be stored before) and releases accounts whose suspension time is up.
+/// </summary>
 public sealed partial class IncidentKeeper(IncidentBook incidents, AccountRelease releases, TimeProvider time, ILogger<IncidentKeeper> logger) : BackgroundService
 {
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -10,6 +13,40 @@ public sealed partial class IncidentKeeper(IncidentBook incidents, AccountReleas
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var opened = Task.Run(() => StoreOpenedAsync(stoppingToken), stoppingToken);
+        await EverySecondAsync(stoppingToken);
+        try
+        {
+            await opened;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task StoreOpenedAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await incidents.WaitForOpenedAsync(stoppingToken))
+            {
+                try
+                {
+                    await incidents.FlushAsync();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailed(e);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task EverySecondAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         try

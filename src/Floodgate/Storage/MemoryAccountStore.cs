@@ -36,6 +36,9 @@ public sealed class MemoryAccountStore : IAccountStore
         return ValueTask.FromResult<Suspension?>(null);
     }
 
+    /// <summary>True when exactly this identity is suspended.</summary>
+    public bool IsSuspended(Identity identity) => _suspensions.ContainsKey(identity);
+
     public ValueTask<bool> SuspendAsync(Suspension suspension) =>
         ValueTask.FromResult(_suspensions.TryAdd(suspension.Identity, suspension));
 

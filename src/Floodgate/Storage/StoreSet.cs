@@ -18,7 +18,8 @@ public sealed record StoreSet(
     SharedStores? Shared)
 {
     /// <summary>Opens the stores <paramref name="options"/> names over this node's database and memory counters.</summary>
-    public static StoreSet Open(FloodgateOptions options, FloodgateDatabase database, MemoryCounterStore counters, SqliteCounterSnapshots snapshots)
+    public static StoreSet Open(FloodgateOptions options, FloodgateDatabase database, MemoryCounterStore counters, SqliteCounterSnapshots snapshots,
+        StoreHealth? health = null)
     {
         var local = new EmbeddedCounterReset(counters, snapshots);
         if (options.Store == StoreKind.Redis)
@@ -29,6 +30,6 @@ public sealed record StoreSet(
         }
 
         var incidents = new SqliteIncidentStore(database);
-        return new StoreSet(counters, counters, new SqliteAccountStore(database), incidents, incidents, new SqliteExemptions(database), [local], null);
+        return new StoreSet(counters, counters, new SqliteAccountStore(database, health), incidents, incidents, new SqliteExemptions(database), [local], null);
     }
 }
