@@ -55,6 +55,7 @@ public static class FloodgateHost
         var saved = snapshots.Load();
         var restored = counters.Import(saved);
         var health = new StoreHealth(clock);
+        counters.Health = health;
         var stores = StoreSet.Open(options, database, counters, snapshots, health);
         var engine = new DecisionEngine(options.Rules, counterStore ?? stores.Counters, stores.Accounts);
         var shared = stores.Shared;

@@ -43,6 +43,9 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
     /// <summary>The rules whose windows this store keeps.</summary>
     public RuleSet Rules => _rules;
 
+    /// <summary>Told when the journal cannot write (then decisions stand on the counts in memory) and when it writes again.</summary>
+    public StoreHealth? Health { get; set; }
+
     /// <summary>Where commits and resets are made durable; null keeps counts in memory (and in snapshots) only. Set before the first decision.</summary>
     public CounterJournal? Journal { get; set; }
 
@@ -497,9 +500,20 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         return restored;
     }
 
-    private static async ValueTask<bool> WhenDurableAsync(Task durable, bool fits)
+    // A journal that cannot write (a full disk) leaves the count in memory: the decision stands, enforced from memory,
+    // and the store is reported degraded until the journal writes again.
+    private async ValueTask<bool> WhenDurableAsync(Task durable, bool fits)
     {
-        await durable;
+        try
+        {
+            await durable;
+            Health?.Succeeded();
+        }
+        catch (IOException e) when (Health is not null && e.InnerException is not null)
+        {
+            Health.Failed("the counter journal", e.InnerException);
+        }
+
         return fits;
     }
 
