@@ -10,7 +10,8 @@ public sealed partial class ConfigLoader
 {
     private static readonly string[] RelayKeys = ["hostname", "networks", "identity", "max_message_bytes", "max_recipients", "max_line_bytes",
         "max_bad_commands", "idle_timeout", "max_connections", "max_connections_per_address",
-        "max_untrusted_connections", "login_timeout", "tls", "users", "next_hop", "quarantine_retention"];
+        "max_untrusted_connections", "login_timeout", "tls", "users", "next_hop", "quarantine_retention", "quarantine_max_bytes",
+        "quarantine_max_bytes_per_account"];
 
     private static readonly string[] NextHopKeys = ["host", "port", "tls", "username", "password", "concurrency", "retry_delay", "max_retry_delay",
         "max_age", "timeout"];
@@ -63,6 +64,9 @@ public sealed partial class ConfigLoader
                 ?? relay.MaxConnectionsPerAddress),
             QuarantineRetention = Duration(section, "quarantine_retention", "relay.quarantine_retention") ?? relay.QuarantineRetention,
             LoginTimeout = Duration(section, "login_timeout", "relay.login_timeout") ?? relay.LoginTimeout,
+            QuarantineMaxBytes = Size(section, "quarantine_max_bytes", "relay.quarantine_max_bytes", 1L << 20, 1L << 50) ?? relay.QuarantineMaxBytes,
+            QuarantineMaxBytesPerAccount = Size(section, "quarantine_max_bytes_per_account", "relay.quarantine_max_bytes_per_account", 1L << 10, 1L << 50)
+                ?? relay.QuarantineMaxBytesPerAccount,
         };
         if (Scalar(section, "max_untrusted_connections", "relay.max_untrusted_connections") is { } untrusted
             && ParseCount(untrusted, "relay.max_untrusted_connections", 1, 1_000_000) is { } budget)

@@ -173,6 +173,7 @@ public static class FloodgateHost
             incidentBook.ObserveRefusedRecipients(message.CountedAs, refused.Count);
         var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
         health.Attach(app.Services.GetRequiredService<ILogger<StoreHealth>>(), dispatcher);
+        app.Services.GetRequiredService<Quarantine.RelayQuarantine>().QuotaReached = dispatcher.Raise;
         if (shared is not null)
         {
             shared.Attach(incidentBook, adjustments, app.Services.GetRequiredService<ILogger<RedisStore>>(), dispatcher);

@@ -14,6 +14,8 @@ namespace Floodgate.Quarantine;
 public sealed partial class RelayQuarantine : IHeldMail
 {
     private readonly ConcurrentDictionary<string, SpooledMessage> _held = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _bytesFor = new(StringComparer.Ordinal);
+    private long _bytes;
     private readonly ConcurrentDictionary<string, (ReleaseMode Mode, DateTimeOffset At)> _releases = new(StringComparer.Ordinal);
     private readonly MessageSpool _spool;
     private readonly IOutboundDelivery _outbound;
@@ -37,10 +39,44 @@ public sealed partial class RelayQuarantine : IHeldMail
     public int Count => _held.Count;
 
     /// <summary>Bytes held now.</summary>
-    public long Bytes => _held.Values.Sum(m => m.Size);
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Bytes held now for one identity (as <see cref="SpooledMessage.HeldFor"/> names it).</summary>
+    public long BytesFor(string identity) => _bytesFor.TryGetValue(identity, out var bytes) ? bytes : 0;
+
+    /// <summary>Told (once per quiet period, by the caller's channel) when the quota turns a message away.</summary>
+    public Action<string, string>? QuotaReached { get; set; }
+
+    /// <summary>
+    /// Whether a message of <paramref name="size"/> bytes held for <paramref name="heldFor"/> fits the quarantine's quota
+    /// (relay.quarantine_max_bytes in all, relay.quarantine_max_bytes_per_account for one identity); when it does not,
+    /// <paramref name="full"/> says which, and the admin is alerted.
+    /// </summary>
+    public bool HasRoom(string? heldFor, long size, out string full)
+    {
+        full = "";
+        if (Bytes + size > _options.QuarantineMaxBytes)
+        {
+            full = $"the quarantine holds {Bytes} bytes of relay.quarantine_max_bytes {_options.QuarantineMaxBytes}";
+        }
+        else if (heldFor is not null && BytesFor(heldFor) + size > _options.QuarantineMaxBytesPerAccount)
+        {
+            full = $"it holds {BytesFor(heldFor)} bytes for {heldFor} of relay.quarantine_max_bytes_per_account {_options.QuarantineMaxBytesPerAccount}";
+        }
+        else
+        {
+            return true;
+        }
+
+        LogQuotaReached(heldFor ?? "-", size, full);
+        QuotaReached?.Invoke("relay quarantine quota reached",
+            $"Floodgate's relay refused a message of {size} bytes held for {heldFor ?? "(no identity)"} with 451 (the sending server keeps it and "
+            + $"retries): {full}. Release or purge held mail (floodgate quarantine list), or raise the quota.");
+        return false;
+    }
 
     /// <summary>Takes a message already durable in the spool in state <see cref="SpoolState.Held"/> (at start, from the spool).</summary>
-    public void Add(SpooledMessage message) => _held[message.Id] = message;
+    public void Add(SpooledMessage message) => Put(message);
 
     /// <summary>
     /// Takes a message the relay has just held. If its identity was released while the message was being written,
@@ -48,7 +84,7 @@ public sealed partial class RelayQuarantine : IHeldMail
     /// </summary>
     public async Task AddAsync(SpooledMessage message)
     {
-        _held[message.Id] = message;
+        Put(message);
         if (message.HeldFor is { } identity && _releases.TryGetValue(identity, out var release) && release.At >= (message.HeldAt ?? message.ReceivedAt))
         {
             await ActOnAsync([message], release.Mode);
@@ -89,7 +125,7 @@ public sealed partial class RelayQuarantine : IHeldMail
     /// <summary>Moves a held message into the outbound queue; false when no such message is held.</summary>
     public async Task<bool> ReleaseAsync(string id, string by)
     {
-        if (!_held.TryRemove(id, out var message))
+        if (!TakeHeld(id, out var message))
         {
             return false;
         }
@@ -102,7 +138,7 @@ public sealed partial class RelayQuarantine : IHeldMail
     /// <summary>Deletes a held message for good; false when no such message is held.</summary>
     public async Task<bool> PurgeAsync(string id, string by)
     {
-        if (!_held.TryRemove(id, out var message))
+        if (!TakeHeld(id, out var message))
         {
             return false;
         }
@@ -210,7 +246,7 @@ public sealed partial class RelayQuarantine : IHeldMail
             }
             else if (verdict == Verdict.Accept)
             {
-                if (_held.TryRemove(message.Id, out var current))
+                if (TakeHeld(message.Id, out var current))
                 {
                     await Restoring(current, Forward(current));
                     released++;
@@ -220,7 +256,7 @@ public sealed partial class RelayQuarantine : IHeldMail
             {
                 var held = current with { Delayed = false, HeldReason = "held after a delay: the account was suspended or a hold limit reached" };
                 await _spool.SaveAsync(held);
-                _held[message.Id] = held;
+                Put(held);
             }
         }
 
@@ -248,7 +284,7 @@ public sealed partial class RelayQuarantine : IHeldMail
         var count = 0;
         foreach (var message in messages)
         {
-            if (!_held.TryRemove(message.Id, out var current))
+            if (!TakeHeld(message.Id, out var current))
             {
                 continue;
             }
@@ -270,8 +306,52 @@ public sealed partial class RelayQuarantine : IHeldMail
         }
         catch
         {
-            _held[message.Id] = message;
+            Put(message);
             throw;
+        }
+    }
+
+    // Every change to what is held goes through Put and Take, which keep the quota's byte counts.
+    private void Put(SpooledMessage message)
+    {
+        lock (_bytesFor)
+        {
+            if (_held.TryGetValue(message.Id, out var old))
+            {
+                Tally(old, -1);
+            }
+
+            _held[message.Id] = message;
+            Tally(message, 1);
+        }
+    }
+
+    private bool TakeHeld(string id, out SpooledMessage message)
+    {
+        lock (_bytesFor)
+        {
+            if (!_held.TryRemove(id, out message!))
+            {
+                return false;
+            }
+
+            Tally(message, -1);
+            return true;
+        }
+    }
+
+    private void Tally(SpooledMessage message, int sign)
+    {
+        Interlocked.Add(ref _bytes, sign * message.Size);
+        var key = message.HeldFor ?? message.CountedAs ?? message.Sender;
+        var left = _bytesFor.GetValueOrDefault(key) + (sign * message.Size);
+        if (left > 0)
+        {
+            _bytesFor[key] = left;
+        }
+        else
+        {
+            _bytesFor.TryRemove(key, out _);
         }
     }
 
@@ -289,6 +369,9 @@ public sealed partial class RelayQuarantine : IHeldMail
     }
 
     private static string? Key(string? identity) => identity is null ? null : identity[(identity.IndexOf(':', StringComparison.Ordinal) + 1)..];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "quarantine: quota reached, a message of {Size} bytes held for {Identity} refused with 451: {Full}")]
+    private partial void LogQuotaReached(string identity, long size, string full);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "quarantine: {Count} messages held longer than {Days} days purged")]
     private partial void LogExpired(int count, double days);

@@ -94,6 +94,12 @@ public sealed partial class RelayIntake
             };
         }
 
+        // The quarantine's quota: past it the sending server keeps the message (451) and tries again, nothing is lost.
+        if (message.State == SpoolState.Held && !_quarantine.HasRoom(message.HeldFor ?? message.CountedAs, message.Size, out _))
+        {
+            return "451 4.3.1 Floodgate's quarantine is full for this sender; please try again later";
+        }
+
         try
         {
             await Spool.CommitAsync(content, message);

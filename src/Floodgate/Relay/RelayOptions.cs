@@ -59,4 +59,10 @@ public sealed record RelayOptions
 
     /// <summary>How long held mail stays in the quarantine before it is purged.</summary>
     public TimeSpan QuarantineRetention { get; init; } = TimeSpan.FromDays(14);
+
+    /// <summary>The most the quarantine holds in all (relay.quarantine_max_bytes); past it held mail is answered 451.</summary>
+    public long QuarantineMaxBytes { get; init; } = 4L << 30;
+
+    /// <summary>The most the quarantine holds for one identity (relay.quarantine_max_bytes_per_account).</summary>
+    public long QuarantineMaxBytesPerAccount { get; init; } = 512L << 20;
 }
