@@ -22,6 +22,11 @@ internal sealed class HookReceiver : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The subject of each alert received (JSON bodies with a "subject"), in arrival order.</summary>
+    public List<string> Subjects() =>
+        [.. Received.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement).Where(j => j.TryGetProperty("subject", out _))
+            .Select(j => j.GetProperty("subject").GetString()!)];
+
     public Uri Url(string path) => new(new Uri(_app.Urls.First()), path);
 
     /// <summary>Starts the receiver; <paramref name="answer"/> gets the request's number (1, 2...) and returns the status to send.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Floodgate.Quarantine;
 using Floodgate.Tests.Alerts;
 using Floodgate.Tests.Support;
@@ -56,12 +55,10 @@ public sealed class QuarantineQuotaTests
         Assert.Equal(4, quarantine.Count);
         Assert.True(quarantine.BytesFor("account:mallory@example.com") <= 20 * 1024, $"{quarantine.BytesFor("account:mallory@example.com")} bytes held");
 
-        await Eventually.TrueAsync(() => Subjects(hook).Contains("[Floodgate] relay quarantine quota reached"), "the quota alert");
+        await Eventually.TrueAsync(() => hook.Subjects().Contains("[Floodgate] relay quarantine quota reached"), "the quota alert");
         await Task.Delay(1000);
-        Assert.Single(Subjects(hook), s => s == "[Floodgate] relay quarantine quota reached");
+        Assert.Single(hook.Subjects(), s => s == "[Floodgate] relay quarantine quota reached");
         Assert.Contains(server.Logs.Lines, l => l.Contains("quota reached", StringComparison.Ordinal));
     }
 
-    private static List<string> Subjects(HookReceiver hook) =>
-        [.. hook.Received.Select(r => JsonDocument.Parse(r.Body).RootElement).Where(j => j.TryGetProperty("subject", out _)).Select(j => j.GetProperty("subject").GetString()!)];
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Floodgate.Tests.Alerts;
 using Floodgate.Tests.Dashboard;
 using Floodgate.Tests.Support;
@@ -51,16 +50,16 @@ public class DiskFullTests(ITestOutputHelper output)
 
                 using var admin = new HttpClient { BaseAddress = new Uri(server.AdminUrl) };
                 admin.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminToken);
-                await Eventually.TrueAsync(() => Subjects(hook).Contains("[Floodgate] store degraded"), "the store degraded alert");
+                await Eventually.TrueAsync(() => hook.Subjects().Contains("[Floodgate] store degraded"), "the store degraded alert");
                 Assert.Equal(1d, PrometheusText.Sum(PrometheusText.Parse(await admin.GetStringAsync("metrics")), "floodgate_store_degraded"));
                 Assert.Contains(server.Logs.Lines, l => l.Contains("store degraded", StringComparison.Ordinal));
 
                 // Space returns: the suspensions written by the retry, the alert that says so, and the metric back at 0.
                 File.Delete(Path.Combine(data, "filler"));
-                await Eventually.TrueAsync(() => Subjects(hook).Contains("[Floodgate] store recovered"), "the store recovered alert");
+                await Eventually.TrueAsync(() => hook.Subjects().Contains("[Floodgate] store recovered"), "the store recovered alert");
                 Assert.Equal(0d, PrometheusText.Sum(PrometheusText.Parse(await admin.GetStringAsync("metrics")), "floodgate_store_degraded"));
-                Assert.Single(Subjects(hook), s => s == "[Floodgate] store degraded");
-                output.WriteLine("alerts: " + string.Join(" | ", Subjects(hook)));
+                Assert.Single(hook.Subjects(), s => s == "[Floodgate] store degraded");
+                output.WriteLine("alerts: " + string.Join(" | ", hook.Subjects()));
             }
             finally
             {
@@ -79,8 +78,6 @@ public class DiskFullTests(ITestOutputHelper output)
         }
     }
 
-    private static List<string> Subjects(HookReceiver hook) =>
-        [.. hook.Received.Select(r => JsonDocument.Parse(r.Body).RootElement).Where(j => j.TryGetProperty("subject", out _)).Select(j => j.GetProperty("subject").GetString()!)];
 
     private static long Fill(string folder)
     {
