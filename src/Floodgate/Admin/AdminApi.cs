@@ -37,6 +37,7 @@ public static class AdminApi
                 : Results.NotFound(new { error = $"{key} has no override of {rule}" }));
         QuarantineApi.Map(api);
         HeldMailApi.Map(api);
+        ReloadApi.Map(api);
         api.MapGet("/audit", async (IAuditLog audit, int? limit) => Results.Ok(await audit.ListAsync(Math.Clamp(limit ?? 100, 1, 10_000))));
     }
 

@@ -16,7 +16,7 @@ public static class AdminCommands
     private static readonly Option<string?> Token = new("--token") { Description = "Admin token (default: $FLOODGATE_TOKEN, else DATA_DIR/admin.token)" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table" };
 
-    public static IEnumerable<Command> All() => [Status(), Accounts(), Suspend(), Release(), Held(), Incidents(), Exempt(), QuarantineCommands.Build()];
+    public static IEnumerable<Command> All() => [Status(), Reload(), Accounts(), Suspend(), Release(), Held(), Incidents(), Exempt(), QuarantineCommands.Build()];
 
     internal static Command Verb(string name, string description, Func<ParseResult, AdminClient, TextWriter, Task> run, params Symbol[] symbols)
     {
@@ -76,6 +76,25 @@ public static class AdminCommands
             output.WriteLine($"  limit {limit}");
         }
     });
+
+    private static Command Reload() => Verb("reload",
+        "Make the running Floodgate read its configuration file again (as systemctl reload does): applies mode (enforce or observe) and each limit's mode; names the changed keys that need a restart. A file with errors is refused and the running configuration stays.",
+        async (parse, client, output) =>
+        {
+            var done = await client.PostAsync("api/reload", new { });
+            if (Print(parse, output, done))
+            {
+                return;
+            }
+
+            var observed = done["observed_limits"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            var restart = done["restart_needed"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            output.WriteLine($"reloaded: mode {done["mode"]}{(done["mode"]!.GetValue<string>() == "observe" ? " (nothing is enforced)" : observed.Count > 0 ? $"; observe only: {string.Join(", ", observed)}" : "")}");
+            if (restart.Count > 0)
+            {
+                output.WriteLine($"changed, but applied only by a restart: {string.Join(", ", restart)}");
+            }
+        });
 
     private static Command Held()
     {

@@ -243,6 +243,7 @@ public static class FloodgateCommands
                 }
 
                 Console.WriteLine($"  exempt: {(options.Rules.Exempt.Count == 0 ? "none" : string.Join(", ", options.Rules.Exempt))}");
+                Console.WriteLine($"  mode: {FloodgateHost.ModeText(options.Rules)}");
                 Console.WriteLine($"  suspended mail: {options.Rules.SuspendedVerdict}; fail mode: {options.FailMode}");
                 return 0;
             }

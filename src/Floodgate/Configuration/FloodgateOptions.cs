@@ -63,4 +63,10 @@ public sealed record FloodgateOptions
 
     /// <summary>Where the configuration came from, for log lines.</summary>
     public string Source { get; init; } = "embedded default";
+
+    /// <summary>The file the configuration was read from (a full path), which a reload reads again; null for the embedded default.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Each top-level key's (and each limit's, as limits.NAME) value as read, modes left out: what a reload compares.</summary>
+    public IReadOnlyDictionary<string, string> Sections { get; init; } = new Dictionary<string, string>();
 }

@@ -25,6 +25,9 @@ public sealed partial class IncidentBook
     private readonly ConcurrentDictionary<Identity, Incident> _open = new();
     private readonly ConcurrentDictionary<Incident, byte> _dirty = new(ReferenceEqualityComparer.Instance);
 
+    // Observe mode's would-have suspensions: each identity's latest observe-only incident, until its limit's window ends.
+    private readonly Dictionary<Identity, (Incident Incident, DateTimeOffset Until)> _observed = [];
+
     public IncidentBook(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IEnumerable<IIncidentAlerts> alerts,
         RuleSet rules, TimeProvider time, ILogger<IncidentBook> logger)
     {
@@ -89,56 +92,82 @@ public sealed partial class IncidentBook
         var opened = decision.NewlySuspended ? Open(suspension, submission, decision, counts, announce: false) : null;
         var incident = opened ?? _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
 
-        lock (incident)
-        {
-            var evidence = incident.Evidence;
-            evidence.FirstSubmission ??= submission.Time;
-            evidence.LastSubmission = submission.Time;
-            if (stage == DecisionStage.Count)
-            {
-                evidence.RefusedMessages++;
-                evidence.RefusedRecipients += submission.RecipientCount;
-            }
-
-            Tally(evidence.ClientAddresses, submission.ClientAddress);
-            Tally(evidence.Senders, string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender);
-            var at = recipient.LastIndexOf((byte)'@');
-            if (at >= 0 && at < recipient.Length - 1)
-            {
-                Tally(evidence.RecipientDomains, Encoding.UTF8.GetString(recipient[(at + 1)..]).ToLowerInvariant());
-            }
-
-            foreach (var address in submission.Recipients ?? [])
-            {
-                var domainAt = address.LastIndexOf('@');
-                if (domainAt >= 0 && domainAt < address.Length - 1)
-                {
-                    Tally(evidence.RecipientDomains, address[(domainAt + 1)..].ToLowerInvariant());
-                }
-            }
-
-            if (submission.Subject is { } subject && evidence.Subjects.Count < MaxSubjects && !evidence.Subjects.Contains(subject))
-            {
-                evidence.Subjects.Add(subject);
-            }
-
-            // A sample for the admin to look at; release finds every held message through the held-mail ledger.
-            if (submission.QueueId is { } id && evidence.QueueIds.Count < IncidentEvidence.MaxListed
-                && (evidence.QueueIds.Count == 0 || evidence.QueueIds[^1] != id))
-            {
-                evidence.QueueIds.Add(id);
-            }
-
-            if (!submission.HasLogin)
-            {
-                evidence.WithoutLogin++;
-            }
-        }
-
+        AddEvidence(incident, submission, stage, recipient);
         _dirty[incident] = 0;
         if (opened is not null)
         {
             Announce(opened);
+        }
+    }
+
+    /// <summary>
+    /// Observe-only incidents whose window has not ended: the identities that would have been suspended lately.
+    /// </summary>
+    public IReadOnlyList<Incident> ObservedIncidents
+    {
+        get
+        {
+            var now = _time.GetUtcNow();
+            lock (_observed)
+            {
+                return [.. _observed.Values.Where(o => o.Until > now).Select(o => o.Incident).OrderByDescending(i => i.Id)];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Looks at a decision observe mode answered accept where enforcing would have suspended: the first one for an
+    /// identity in the suspending limit's window records an observe-only incident (closed from the start: nobody is
+    /// suspended, no mail is held) and alerts once, marked observe only; later ones in that window add to its evidence.
+    /// </summary>
+    public void ObserveWouldSuspend(in Submission submission, in Decision decision, DecisionStage stage, ReadOnlySpan<byte> recipient,
+        ReadOnlySpan<long> counts)
+    {
+        if (!decision.WouldSuspend)
+        {
+            return;
+        }
+
+        var suspension = decision.Suspension!;
+        var window = _rules.Rules.FirstOrDefault(r => r.Name == suspension.Rule)?.Window ?? TimeSpan.FromHours(1);
+        Incident incident;
+        var opened = false;
+        lock (_observed)
+        {
+            if (!_observed.TryGetValue(suspension.Identity, out var known) || known.Until <= submission.Time)
+            {
+                var now = submission.Time;
+                if (_observed.Count >= 1024)
+                {
+                    foreach (var stale in _observed.Where(o => o.Value.Until <= now).Select(o => o.Key).ToList())
+                    {
+                        _observed.Remove(stale);
+                    }
+                }
+
+                known = (WouldHaveBeen(suspension, submission, decision, counts), suspension.Since + window);
+                _observed[suspension.Identity] = known;
+                opened = true;
+            }
+
+            incident = known.Incident;
+        }
+
+        if (opened)
+        {
+            // Rare (once per identity and window): stored here, so its id is known before the alert names it.
+            _incidents.AddAsync(incident).GetAwaiter().GetResult();
+            LogWouldSuspend(suspension.Identity.ToString(), suspension.Rule ?? "-", suspension.Reason);
+        }
+
+        AddEvidence(incident, submission, stage, recipient);
+        _dirty[incident] = 0;
+        if (opened)
+        {
+            foreach (var alerts in _alerts)
+            {
+                alerts.Observed(incident);
+            }
         }
     }
 
@@ -227,7 +256,7 @@ public sealed partial class IncidentBook
     /// <summary>Adds an alert's delivery to its incident's timeline.</summary>
     public void RecordAlerted(long incidentId, string channel, string detail)
     {
-        var incident = _open.Values.FirstOrDefault(i => i.Id == incidentId);
+        var incident = _open.Values.FirstOrDefault(i => i.Id == incidentId) ?? ObservedById(incidentId);
         if (incident is null)
         {
             return;
@@ -257,6 +286,55 @@ public sealed partial class IncidentBook
     private async Task<Incident?> StoredOpenIncidentAsync(Identity identity) =>
         (await _incidents.ListAsync(openOnly: true, int.MaxValue)).FirstOrDefault(i => i.Identity == identity);
 
+    private static void AddEvidence(Incident incident, in Submission submission, DecisionStage stage, ReadOnlySpan<byte> recipient)
+    {
+        lock (incident)
+        {
+            var evidence = incident.Evidence;
+            evidence.FirstSubmission ??= submission.Time;
+            evidence.LastSubmission = submission.Time;
+            if (stage == DecisionStage.Count)
+            {
+                evidence.RefusedMessages++;
+                evidence.RefusedRecipients += submission.RecipientCount;
+            }
+
+            Tally(evidence.ClientAddresses, submission.ClientAddress);
+            Tally(evidence.Senders, string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender);
+            var at = recipient.LastIndexOf((byte)'@');
+            if (at >= 0 && at < recipient.Length - 1)
+            {
+                Tally(evidence.RecipientDomains, Encoding.UTF8.GetString(recipient[(at + 1)..]).ToLowerInvariant());
+            }
+
+            foreach (var address in submission.Recipients ?? [])
+            {
+                var domainAt = address.LastIndexOf('@');
+                if (domainAt >= 0 && domainAt < address.Length - 1)
+                {
+                    Tally(evidence.RecipientDomains, address[(domainAt + 1)..].ToLowerInvariant());
+                }
+            }
+
+            if (submission.Subject is { } subject && evidence.Subjects.Count < MaxSubjects && !evidence.Subjects.Contains(subject))
+            {
+                evidence.Subjects.Add(subject);
+            }
+
+            // A sample for the admin to look at; release finds every held message through the held-mail ledger.
+            if (submission.QueueId is { } id && evidence.QueueIds.Count < IncidentEvidence.MaxListed
+                && (evidence.QueueIds.Count == 0 || evidence.QueueIds[^1] != id))
+            {
+                evidence.QueueIds.Add(id);
+            }
+
+            if (!submission.HasLogin)
+            {
+                evidence.WithoutLogin++;
+            }
+        }
+    }
+
     private static void Tally(Dictionary<string, long> counts, string? key)
     {
         if (key is null)
@@ -274,6 +352,34 @@ public sealed partial class IncidentBook
         }
     }
 
+    private Incident? ObservedById(long id)
+    {
+        lock (_observed)
+        {
+            return _observed.Values.Select(o => o.Incident).FirstOrDefault(i => i.Id == id);
+        }
+    }
+
+    private Incident WouldHaveBeen(Suspension suspension, in Submission submission, in Decision decision, ReadOnlySpan<long> counts)
+    {
+        var incident = new Incident
+        {
+            Identity = suspension.Identity,
+            Rule = suspension.Rule,
+            Reason = suspension.Reason,
+            OpenedAt = suspension.Since,
+            ClosedAt = suspension.Since,
+            ClosedBy = "floodgate",
+            Resolution = Incident.ObservedResolution,
+        };
+        AddCounters(incident, suspension, decision, counts);
+        incident.Timeline.Add(new IncidentEvent(suspension.Since, "would-suspend", suspension.By,
+            suspension.Reason + "; observe mode: nobody was suspended and no mail held"));
+        incident.Evidence.FirstSubmission = submission.Time;
+        incident.Evidence.LoginInvolved = submission.HasLogin;
+        return incident;
+    }
+
     private static Incident Provisional(Suspension suspension) => new()
     {
         Identity = suspension.Identity,
@@ -289,16 +395,7 @@ public sealed partial class IncidentBook
         lock (incident)
         {
             incident.AutoReleaseAt = rule?.ReleaseAfter is { } after ? suspension.Since + after : null;
-            for (var i = 0; i < counts.Length && i < _rules.Rules.Count; i++)
-            {
-                var r = _rules.Rules[i];
-                if (counts[i] >= 0 && r.Scope == suspension.Identity.Scope)
-                {
-                    var max = decision is { Rule: { } decisive } d && decisive == r ? d.Max : r.MaxFor(suspension.Identity.Key);
-                    incident.Evidence.Counters.Add(new CounterValue(r.Name, r.UnitText, counts[i], max, r.WindowText));
-                }
-            }
-
+            AddCounters(incident, suspension, decision, counts);
             incident.Timeline.Add(new IncidentEvent(suspension.Since, "suspended", suspension.By,
                 suspension.Reason + (incident.AutoReleaseAt is { } at ? $"; released automatically at {at:u}" : "; until an admin releases it")));
             if (submission is { } s)
@@ -318,6 +415,19 @@ public sealed partial class IncidentBook
         return incident;
     }
 
+    private void AddCounters(Incident incident, Suspension suspension, Decision? decision, ReadOnlySpan<long> counts)
+    {
+        for (var i = 0; i < counts.Length && i < _rules.Rules.Count; i++)
+        {
+            var r = _rules.Rules[i];
+            if (counts[i] >= 0 && r.Scope == suspension.Identity.Scope)
+            {
+                var max = decision is { Rule: { } decisive } d && decisive == r ? d.Max : r.MaxFor(suspension.Identity.Key);
+                incident.Evidence.Counters.Add(new CounterValue(r.Name, r.UnitText, counts[i], max, r.WindowText));
+            }
+        }
+    }
+
     private void Announce(Incident incident)
     {
         foreach (var alerts in _alerts)
@@ -325,6 +435,9 @@ public sealed partial class IncidentBook
             alerts.Opened(incident);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WOULD HAVE SUSPENDED {Identity} by rule {Rule} (observe mode, nothing enforced): {Reason}")]
+    private partial void LogWouldSuspend(string identity, string rule, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "relay: the next hop refused {Count} recipients of mail counted against {Identity}")]
     private partial void LogRefusedByNextHop(string identity, int count);
