@@ -79,7 +79,14 @@ public sealed partial class ConfigLoader
             throw new ConfigException(loader._errors);
         }
 
-        return options with { Source = source };
+        // Kept for a reload: the process's environment does not change while it runs, and the file is read with it again.
+        var overrides = new Hashtable();
+        foreach (var name in (environment?.Keys.OfType<string>() ?? []).Where(k => k.StartsWith(EnvironmentPrefix, StringComparison.Ordinal)))
+        {
+            overrides[name] = environment![name];
+        }
+
+        return options with { Source = source, Environment = overrides };
     }
 
     private YamlMappingNode? ReadYaml(string text)

@@ -27,7 +27,7 @@ public sealed partial class ConfigReload(FloodgateOptions options, ILogger<Confi
             FloodgateOptions fresh;
             try
             {
-                fresh = ConfigLoader.Load(file);
+                fresh = ConfigLoader.Load(file, options.Environment);
             }
             catch (ConfigException e)
             {
