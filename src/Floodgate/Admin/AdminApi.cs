@@ -54,6 +54,8 @@ public static class AdminApi
             open_incidents = containment.OpenIncidents.Count,
             tracked_identities = counters.TrackedIdentities,
             limits = options.Rules.Rules.Select(r => r.ToString()),
+            mode = ScopeNames.Of(options.Rules.Mode),
+            observed_limits = options.Rules.Observed.Select(r => r.Name),
         });
     }
 

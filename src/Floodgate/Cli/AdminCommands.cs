@@ -66,6 +66,9 @@ public static class AdminCommands
         }
 
         output.WriteLine($"floodgate: {health["status"]}; {health["suspended"]} suspended, {health["open_incidents"]} open incidents, {health["tracked_identities"]} identities counted");
+        var observed = health["observed_limits"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];
+        output.WriteLine(health["mode"]?.GetValue<string>() == "observe" ? "  mode: observe (nothing is enforced)"
+            : observed.Count > 0 ? $"  mode: enforce (observe only: {string.Join(", ", observed)})" : "  mode: enforce");
         foreach (var listener in health["policy"]!.AsArray())
         {
             output.WriteLine($"  policy {listener!["endpoint"]}: {listener["connections"]} connections");

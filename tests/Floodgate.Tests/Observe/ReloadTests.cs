@@ -32,6 +32,7 @@ public sealed class ReloadTests
             Assert.Equal("DUNNO", await policy.AskAsync(PolicyClient.Request("DATA", "alice@example.com", "alice@example.com", 1, $"o{i}")));
         }
 
+        Assert.Contains("  mode: observe (nothing is enforced)", (await FloodgateCli.AgainstAsync(server, "status")).Output, StringComparison.Ordinal);
         server.RewriteConfig("mode: enforce\n" + Limits);
         using var admin = Admin(server);
         using var response = await admin.PostAsync("api/reload", null);
@@ -43,6 +44,7 @@ public sealed class ReloadTests
         // On the same connection, with no restart: the counter kept its 3 messages and the limit now refuses.
         Assert.StartsWith("DEFER_IF_PERMIT", await policy.AskAsync(PolicyClient.Request("DATA", "alice@example.com", "alice@example.com", 1, "e1")), StringComparison.Ordinal);
         Assert.Contains(server.Logs.Lines, l => l.Contains("reload: ", StringComparison.Ordinal) && l.Contains("applied: mode enforce", StringComparison.Ordinal));
+        Assert.Contains("  mode: enforce\n", (await FloodgateCli.AgainstAsync(server, "status")).Output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         var audit = JsonNode.Parse(await admin.GetStringAsync("api/audit"))!.AsArray();
         Assert.Contains(audit, e => e!["action"]!.GetValue<string>() == "reload");
     }
