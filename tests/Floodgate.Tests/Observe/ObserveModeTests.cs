@@ -79,9 +79,7 @@ public sealed class ObserveModeTests
         var folder = Directory.CreateTempSubdirectory("floodgate-observe-hook-").FullName;
         try
         {
-            var script = Path.Combine(folder, "hook.sh");
-            File.WriteAllText(script, "#!/bin/sh\nenv | grep '^FLOODGATE_' | sort > \"$1/env.$$.txt\"\ncat > /dev/null\n");
-            File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+            var script = EnvHook.Write(folder);
             await using var server = await TestServer.StartAsync($$"""
                 limits:
                   - { name: hourly, scope: account, unit: messages, max: 3, per: 1h, action: suspend }
@@ -122,8 +120,7 @@ public sealed class ObserveModeTests
             Assert.Contains("OBSERVE MODE, nothing was enforced", mail.TextBody, StringComparison.Ordinal);
             Assert.DoesNotContain("floodgate release", mail.TextBody, StringComparison.Ordinal);
 
-            var run = Assert.Single(Directory.GetFiles(folder, "env.*.txt"));
-            var env = File.ReadAllLines(run).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            var env = EnvHook.Read(Assert.Single(EnvHook.Runs(folder)));
             Assert.Equal("observe", env["FLOODGATE_MODE"]);
             Assert.Equal("observed", env["FLOODGATE_EVENT"]);
             Assert.Equal("mallory@example.com", env["FLOODGATE_IDENTITY"]);
@@ -141,9 +138,7 @@ public sealed class ObserveModeTests
         var folder = Directory.CreateTempSubdirectory("floodgate-enforce-hook-").FullName;
         try
         {
-            var script = Path.Combine(folder, "hook.sh");
-            File.WriteAllText(script, "#!/bin/sh\nenv | grep '^FLOODGATE_' | sort > \"$1/env.$$.txt\"\ncat > /dev/null\n");
-            File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+            var script = EnvHook.Write(folder);
             await using var server = await TestServer.StartAsync($$"""
                 limits:
                   - { name: hourly, scope: account, unit: messages, max: 3, per: 1h, action: suspend }
@@ -152,9 +147,8 @@ public sealed class ObserveModeTests
                 """);
             var answers = await AskAsync(server, "mallory@example.com", 5);
             Assert.Equal(["DUNNO", "DUNNO", "DUNNO", "HOLD", "HOLD"], answers.Select(a => a.Split(' ')[0]));
-            await Eventually.TrueAsync(() => Directory.GetFiles(folder, "env.*.txt").Length == 1 && new FileInfo(Directory.GetFiles(folder, "env.*.txt")[0]).Length > 0, "the hook to run");
-            await Eventually.TrueAsync(() => server.Logs.Lines.Any(l => l.Contains("alert suspended sent via", StringComparison.Ordinal)), "the hook to finish");
-            var env = File.ReadAllLines(Directory.GetFiles(folder, "env.*.txt")[0]).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            await Eventually.TrueAsync(() => server.Logs.Lines.Any(l => l.Contains("alert suspended sent via", StringComparison.Ordinal)), "the hook to run");
+            var env = EnvHook.Read(Assert.Single(EnvHook.Runs(folder)));
             Assert.Equal("enforce", env["FLOODGATE_MODE"]);
             Assert.Equal("suspended", env["FLOODGATE_EVENT"]);
         }
