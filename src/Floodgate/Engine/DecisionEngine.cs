@@ -67,8 +67,9 @@ public sealed class DecisionEngine
 
         var rules = Rules.Rules;
         var charges = ArrayPool<CounterCharge>.Shared.Rent(rules.Count);
-        var current = ArrayPool<long>.Shared.Rent(rules.Count);
-        var limits = ArrayPool<long>.Shared.Rent(rules.Count);
+        // Each charge's count, then from rules.Count on each one's real limit (an observed charge tells the store none).
+        var current = ArrayPool<long>.Shared.Rent(rules.Count * 2);
+        var limits = rules.Count;
         try
         {
             var n = 0;
@@ -93,7 +94,7 @@ public sealed class DecisionEngine
                 // An observed limit always has room in the store's eyes; whether it would have refused is checked below.
                 var observed = !IgnoresModes && (observeAll || rule.Mode == EnforcementMode.Observe);
                 observing |= observed;
-                limits[n] = max;
+                current[limits + n] = max;
                 charges[n++] = new CounterCharge(rule, key, units, observed ? long.MaxValue : max);
             }
 
@@ -117,7 +118,7 @@ public sealed class DecisionEngine
                 return already;
             }
 
-            return observing && WouldRefuse(charges.AsSpan(0, n), current.AsSpan(0, n), limits.AsSpan(0, n), submission) is { } would
+            return observing && WouldRefuse(charges.AsSpan(0, n), current.AsSpan(0, n), current.AsSpan(limits, n), submission) is { } would
                 ? would
                 : new Decision(Verdict.Accept, DecisionCause.WithinLimits);
         }
@@ -125,7 +126,6 @@ public sealed class DecisionEngine
         {
             ArrayPool<CounterCharge>.Shared.Return(charges, clearArray: true);
             ArrayPool<long>.Shared.Return(current);
-            ArrayPool<long>.Shared.Return(limits);
         }
     }
 
