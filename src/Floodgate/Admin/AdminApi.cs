@@ -227,6 +227,7 @@ public static class AdminApi
             rule = incident.Rule,
             reason = incident.Reason,
             state = incident.IsOpen ? "open" : "closed",
+            observe_only = incident.IsObserveOnly,
             opened_at = incident.OpenedAt,
             auto_release_at = incident.AutoReleaseAt,
             closed_at = incident.ClosedAt,

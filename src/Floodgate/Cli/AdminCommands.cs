@@ -263,7 +263,8 @@ public static class AdminCommands
             {
                 table.Add(i!["id"]!.ToString(), $"{i["identity"]!["scope"]}:{i["identity"]!["key"]}", i["rule"]?.ToString() ?? "by hand",
                     Time(i["opened_at"]), i["state"]!.ToString() + (i["resolution"] is { } r ? $" ({r})" : ""),
-                    i["evidence"]!["refused_messages"]!.ToString(), i["auto_release_at"] is { } at ? $"auto {Time(at)}" : "by admin");
+                    i["evidence"]!["refused_messages"]!.ToString(),
+                    i["observe_only"]?.GetValue<bool>() == true ? "- (observe only)" : i["auto_release_at"] is { } at ? $"auto {Time(at)}" : "by admin");
             }
 
             table.Write(output);

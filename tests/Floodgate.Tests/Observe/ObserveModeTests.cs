@@ -105,6 +105,10 @@ public sealed class ObserveModeTests
             var incident = Assert.Single(JsonNode.Parse(await admin.GetStringAsync("api/incidents"))!.AsArray())!;
             Assert.Equal("observe-only", incident["resolution"]!.GetValue<string>());
             Assert.Equal("closed", incident["state"]!.GetValue<string>());
+            Assert.True(incident["observe_only"]!.GetValue<bool>());
+            var (_, table, _) = await FloodgateCli.AgainstAsync(server, "incidents", "--all");
+            Assert.Contains("closed (observe-only)", table, StringComparison.Ordinal);
+            Assert.Contains("- (observe only)", table, StringComparison.Ordinal);
             Assert.Equal(15 - 3, incident["evidence"]!["refused_messages"]!.GetValue<long>());
             Assert.Empty(JsonNode.Parse(await admin.GetStringAsync("api/incidents?open=true"))!.AsArray());
 
