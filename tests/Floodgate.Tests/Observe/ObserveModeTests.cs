@@ -97,6 +97,9 @@ public sealed class ObserveModeTests
             await server.Service<Floodgate.Incidents.IncidentBook>().FlushAsync();
             await Task.Delay(500);
 
+            Assert.Contains(" mode=observe would_have=hold cause=limit reason=\"observe mode, not enforced: would have held: account:mallory@example.com has sent 3 of 3 messages"
+                + " allowed per 1h and this message adds 1 (rule hourly); account:mallory@example.com would have been suspended\" action=\"DUNNO\"", server.DecisionLines.ElementAt(3), StringComparison.Ordinal);
+            Assert.Contains(server.Logs.Lines, l => l.Contains("WOULD HAVE SUSPENDED account:mallory@example.com by rule hourly (observe mode, nothing enforced)", StringComparison.Ordinal));
             Assert.Null(await server.Accounts.FindSuspensionAsync(new IdentityKeys("mallory@example.com", null, null, null)));
             using var admin = new HttpClient { BaseAddress = new Uri(server.AdminUrl) };
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminToken);
