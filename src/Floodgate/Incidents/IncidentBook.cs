@@ -77,12 +77,14 @@ public sealed partial class IncidentBook
 
     /// <summary>
     /// Looks at one decision: a new suspension opens an incident; a refusal of a suspended identity adds to its
-    /// evidence. Accepted mail costs one comparison.
+    /// evidence. Accepted mail costs one comparison. Observe mode's would-have suspension records an observe-only
+    /// incident instead: the first one for an identity in the suspending limit's window (closed from the start:
+    /// nobody is suspended, no mail is held) alerts once, marked observe only; later ones in that window add to it.
     /// </summary>
     public void Observe(in Submission submission, in Decision decision, DecisionStage stage, ReadOnlySpan<byte> recipient,
         ReadOnlySpan<long> counts)
     {
-        if (decision.Verdict == Verdict.Accept || decision.Suspension is not { } suspension)
+        if ((decision.Verdict == Verdict.Accept && !decision.WouldSuspend) || decision.Suspension is not { } suspension)
         {
             return;
         }
@@ -90,13 +92,68 @@ public sealed partial class IncidentBook
         // Other connections see the suspension while its incident is still being written: they add their evidence
         // to the same incident object, which the suspending decision then fills in and stores.
         var opened = decision.NewlySuspended ? Open(suspension, submission, decision, counts, announce: false) : null;
-        var incident = opened ?? _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
+        var observed = false;
+        var incident = decision.WouldSuspend ? WouldHaveSuspended(suspension, submission, decision, counts, out observed)
+            : opened ?? _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
 
-        AddEvidence(incident, submission, stage, recipient);
+        lock (incident)
+        {
+            var evidence = incident.Evidence;
+            evidence.FirstSubmission ??= submission.Time;
+            evidence.LastSubmission = submission.Time;
+            if (stage == DecisionStage.Count)
+            {
+                evidence.RefusedMessages++;
+                evidence.RefusedRecipients += submission.RecipientCount;
+            }
+
+            Tally(evidence.ClientAddresses, submission.ClientAddress);
+            Tally(evidence.Senders, string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender);
+            var at = recipient.LastIndexOf((byte)'@');
+            if (at >= 0 && at < recipient.Length - 1)
+            {
+                Tally(evidence.RecipientDomains, Encoding.UTF8.GetString(recipient[(at + 1)..]).ToLowerInvariant());
+            }
+
+            foreach (var address in submission.Recipients ?? [])
+            {
+                var domainAt = address.LastIndexOf('@');
+                if (domainAt >= 0 && domainAt < address.Length - 1)
+                {
+                    Tally(evidence.RecipientDomains, address[(domainAt + 1)..].ToLowerInvariant());
+                }
+            }
+
+            if (submission.Subject is { } subject && evidence.Subjects.Count < MaxSubjects && !evidence.Subjects.Contains(subject))
+            {
+                evidence.Subjects.Add(subject);
+            }
+
+            // A sample for the admin to look at; release finds every held message through the held-mail ledger.
+            if (submission.QueueId is { } id && evidence.QueueIds.Count < IncidentEvidence.MaxListed
+                && (evidence.QueueIds.Count == 0 || evidence.QueueIds[^1] != id))
+            {
+                evidence.QueueIds.Add(id);
+            }
+
+            if (!submission.HasLogin)
+            {
+                evidence.WithoutLogin++;
+            }
+        }
+
         _dirty[incident] = 0;
         if (opened is not null)
         {
             Announce(opened);
+        }
+
+        if (observed)
+        {
+            foreach (var alerts in _alerts)
+            {
+                alerts.Observed(incident);
+            }
         }
     }
 
@@ -111,62 +168,6 @@ public sealed partial class IncidentBook
             lock (_observed)
             {
                 return [.. _observed.Values.Where(o => o.Until > now).Select(o => o.Incident).OrderByDescending(i => i.Id)];
-            }
-        }
-    }
-
-    /// <summary>
-    /// Looks at a decision observe mode answered accept where enforcing would have suspended: the first one for an
-    /// identity in the suspending limit's window records an observe-only incident (closed from the start: nobody is
-    /// suspended, no mail is held) and alerts once, marked observe only; later ones in that window add to its evidence.
-    /// </summary>
-    public void ObserveWouldSuspend(in Submission submission, in Decision decision, DecisionStage stage, ReadOnlySpan<byte> recipient,
-        ReadOnlySpan<long> counts)
-    {
-        if (!decision.WouldSuspend)
-        {
-            return;
-        }
-
-        var suspension = decision.Suspension!;
-        var window = _rules.Rules.FirstOrDefault(r => r.Name == suspension.Rule)?.Window ?? TimeSpan.FromHours(1);
-        Incident incident;
-        var opened = false;
-        lock (_observed)
-        {
-            if (!_observed.TryGetValue(suspension.Identity, out var known) || known.Until <= submission.Time)
-            {
-                var now = submission.Time;
-                if (_observed.Count >= 1024)
-                {
-                    foreach (var stale in _observed.Where(o => o.Value.Until <= now).Select(o => o.Key).ToList())
-                    {
-                        _observed.Remove(stale);
-                    }
-                }
-
-                known = (WouldHaveBeen(suspension, submission, decision, counts), suspension.Since + window);
-                _observed[suspension.Identity] = known;
-                opened = true;
-            }
-
-            incident = known.Incident;
-        }
-
-        if (opened)
-        {
-            // Rare (once per identity and window): stored here, so its id is known before the alert names it.
-            _incidents.AddAsync(incident).GetAwaiter().GetResult();
-            LogWouldSuspend(suspension.Identity.ToString(), suspension.Rule ?? "-", suspension.Reason);
-        }
-
-        AddEvidence(incident, submission, stage, recipient);
-        _dirty[incident] = 0;
-        if (opened)
-        {
-            foreach (var alerts in _alerts)
-            {
-                alerts.Observed(incident);
             }
         }
     }
@@ -286,55 +287,6 @@ public sealed partial class IncidentBook
     private async Task<Incident?> StoredOpenIncidentAsync(Identity identity) =>
         (await _incidents.ListAsync(openOnly: true, int.MaxValue)).FirstOrDefault(i => i.Identity == identity);
 
-    private static void AddEvidence(Incident incident, in Submission submission, DecisionStage stage, ReadOnlySpan<byte> recipient)
-    {
-        lock (incident)
-        {
-            var evidence = incident.Evidence;
-            evidence.FirstSubmission ??= submission.Time;
-            evidence.LastSubmission = submission.Time;
-            if (stage == DecisionStage.Count)
-            {
-                evidence.RefusedMessages++;
-                evidence.RefusedRecipients += submission.RecipientCount;
-            }
-
-            Tally(evidence.ClientAddresses, submission.ClientAddress);
-            Tally(evidence.Senders, string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender);
-            var at = recipient.LastIndexOf((byte)'@');
-            if (at >= 0 && at < recipient.Length - 1)
-            {
-                Tally(evidence.RecipientDomains, Encoding.UTF8.GetString(recipient[(at + 1)..]).ToLowerInvariant());
-            }
-
-            foreach (var address in submission.Recipients ?? [])
-            {
-                var domainAt = address.LastIndexOf('@');
-                if (domainAt >= 0 && domainAt < address.Length - 1)
-                {
-                    Tally(evidence.RecipientDomains, address[(domainAt + 1)..].ToLowerInvariant());
-                }
-            }
-
-            if (submission.Subject is { } subject && evidence.Subjects.Count < MaxSubjects && !evidence.Subjects.Contains(subject))
-            {
-                evidence.Subjects.Add(subject);
-            }
-
-            // A sample for the admin to look at; release finds every held message through the held-mail ledger.
-            if (submission.QueueId is { } id && evidence.QueueIds.Count < IncidentEvidence.MaxListed
-                && (evidence.QueueIds.Count == 0 || evidence.QueueIds[^1] != id))
-            {
-                evidence.QueueIds.Add(id);
-            }
-
-            if (!submission.HasLogin)
-            {
-                evidence.WithoutLogin++;
-            }
-        }
-    }
-
     private static void Tally(Dictionary<string, long> counts, string? key)
     {
         if (key is null)
@@ -358,6 +310,41 @@ public sealed partial class IncidentBook
         {
             return _observed.Values.Select(o => o.Incident).FirstOrDefault(i => i.Id == id);
         }
+    }
+
+    // The observe-only incident a would-have suspension adds to: this window's, or a new one (stored at once, so its
+    // id is known before the alert names it; rare: once per identity and window).
+    private Incident WouldHaveSuspended(Suspension suspension, in Submission submission, in Decision decision, ReadOnlySpan<long> counts, out bool opened)
+    {
+        var window = _rules.Rules.FirstOrDefault(r => r.Name == suspension.Rule)?.Window ?? TimeSpan.FromHours(1);
+        var now = submission.Time;
+        opened = false;
+        (Incident Incident, DateTimeOffset Until) known;
+        lock (_observed)
+        {
+            if (!_observed.TryGetValue(suspension.Identity, out known) || known.Until <= now)
+            {
+                if (_observed.Count >= 1024)
+                {
+                    foreach (var stale in _observed.Where(o => o.Value.Until <= now).Select(o => o.Key).ToList())
+                    {
+                        _observed.Remove(stale);
+                    }
+                }
+
+                known = (WouldHaveBeen(suspension, submission, decision, counts), suspension.Since + window);
+                _observed[suspension.Identity] = known;
+                opened = true;
+            }
+        }
+
+        if (opened)
+        {
+            _incidents.AddAsync(known.Incident).GetAwaiter().GetResult();
+            LogWouldSuspend(suspension.Identity.ToString(), suspension.Rule ?? "-", suspension.Reason);
+        }
+
+        return known.Incident;
     }
 
     private Incident WouldHaveBeen(Suspension suspension, in Submission submission, in Decision decision, ReadOnlySpan<long> counts)

@@ -104,7 +104,7 @@ public sealed partial class DecisionPipeline
             {
                 try
                 {
-                    _incidents?.ObserveWouldSuspend(submission, decision, stage, recipient.Span, scratch.Counts);
+                    _incidents?.Observe(submission, decision, stage, recipient.Span, scratch.Counts);
                 }
                 catch (Exception e)
                 {
