@@ -70,8 +70,8 @@ internal static class AlertText
         text.Append('\n');
         Line(text, "First submission", evidence.FirstSubmission is { } first ? Time(first) : "-");
         Line(text, "Last submission", evidence.LastSubmission is { } last ? Time(last) : "-");
-        Line(text, "Refused so far", string.Create(CultureInfo.InvariantCulture,
-            $"{evidence.RefusedMessages:N0} messages, {evidence.RefusedRecipients:N0} recipients ({(observed ? "delivered; enforcing, they would have been held" : "held, deferred or rejected since the suspension")})"));
+        Line(text, observed ? "Would have held" : "Refused so far", string.Create(CultureInfo.InvariantCulture,
+            $"{evidence.RefusedMessages:N0} messages, {evidence.RefusedRecipients:N0} recipients ({(observed ? "delivered, since nothing is enforced" : "held, deferred or rejected since the suspension")})"));
 
         Table(text, "Source IPs", evidence.ClientAddresses);
         Table(text, "Top recipient domains", evidence.RecipientDomains);

@@ -340,7 +340,21 @@ public sealed partial class IncidentBook
 
         if (opened)
         {
-            _incidents.AddAsync(known.Incident).GetAwaiter().GetResult();
+            try
+            {
+                _incidents.AddAsync(known.Incident).GetAwaiter().GetResult();
+            }
+            catch
+            {
+                // Not stored, so never alerted: the next would-have suspension of this identity tries again.
+                lock (_observed)
+                {
+                    _observed.Remove(suspension.Identity);
+                }
+
+                throw;
+            }
+
             LogWouldSuspend(suspension.Identity.ToString(), suspension.Rule ?? "-", suspension.Reason);
         }
 

@@ -126,6 +126,7 @@ public sealed class ObserveModeTests
             Assert.StartsWith("[Floodgate] observe only:", mail.Subject, StringComparison.Ordinal);
             Assert.Contains("OBSERVE MODE, nothing was enforced", mail.TextBody, StringComparison.Ordinal);
             Assert.DoesNotContain("floodgate release", mail.TextBody, StringComparison.Ordinal);
+            Assert.Contains("To enforce, set mode: enforce", mail.TextBody, StringComparison.Ordinal);
 
             var env = EnvHook.Read(Assert.Single(EnvHook.Runs(folder)));
             Assert.Equal("observe", env["FLOODGATE_MODE"]);
