@@ -51,7 +51,7 @@ replace() {
 replace '"unix:./data/policy.sock"' '"unix:/run/floodgate/policy.sock"'
 replace 'data_dir: ./data' 'data_dir: /var/lib/floodgate'
 replace "# \`floodgate serve\` runs with exactly this when no --config is given; copy it to start your own." \
-    "# Installed by the floodgate package as /etc/floodgate/floodgate.yml; after a change: systemctl restart floodgate."
+    "# Installed by the floodgate package as /etc/floodgate/floodgate.yml; after a change: systemctl reload floodgate (mode), else restart."
 install -m 0644 "$work/floodgate.yml" "$root/etc/floodgate/floodgate.yml"
 install -m 0644 "$repo/deploy/systemd/floodgate.service" "$root/lib/systemd/system/floodgate.service"
 

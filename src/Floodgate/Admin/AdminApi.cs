@@ -37,6 +37,7 @@ public static class AdminApi
                 : Results.NotFound(new { error = $"{key} has no override of {rule}" }));
         QuarantineApi.Map(api);
         HeldMailApi.Map(api);
+        ReloadApi.Map(api);
         api.MapGet("/audit", async (IAuditLog audit, int? limit) => Results.Ok(await audit.ListAsync(Math.Clamp(limit ?? 100, 1, 10_000))));
     }
 
@@ -53,6 +54,8 @@ public static class AdminApi
             open_incidents = containment.OpenIncidents.Count,
             tracked_identities = counters.TrackedIdentities,
             limits = options.Rules.Rules.Select(r => r.ToString()),
+            mode = ScopeNames.Of(options.Rules.Mode),
+            observed_limits = options.Rules.Observed.Select(r => r.Name),
         });
     }
 
@@ -261,6 +264,7 @@ public static class AdminApi
             rule = incident.Rule,
             reason = incident.Reason,
             state = incident.IsOpen ? "open" : "closed",
+            observe_only = incident.IsObserveOnly,
             opened_at = incident.OpenedAt,
             auto_release_at = incident.AutoReleaseAt,
             closed_at = incident.ClosedAt,

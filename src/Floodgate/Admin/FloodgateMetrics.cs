@@ -16,6 +16,7 @@ public sealed class FloodgateMetrics
     public const string MeterName = "Floodgate";
 
     private readonly Counter<long> _decisions;
+    private readonly Counter<long> _observed;
     private readonly Histogram<double> _decisionSeconds;
     private readonly Counter<long> _suspensions;
     private readonly IReadOnlyList<LimitRule> _rules;
@@ -29,6 +30,10 @@ public sealed class FloodgateMetrics
         _rules = options.Rules.Rules;
         var meter = meters.Create(MeterName);
         _decisions = meter.CreateCounter<long>("floodgate.decisions", "{decision}", "Decisions by listener, verdict and the rule that decided (- within limits)");
+        _observed = meter.CreateCounter<long>("floodgate.decisions.observed", "{decision}",
+            "Decisions observe mode answered accept, by listener, the verdict enforcing would have given and the rule behind it");
+        meter.CreateObservableGauge("floodgate.limits.observed", () => options.Rules.Observed.Count(), "{limit}",
+            "Limits in observe mode now (every limit while the whole deployment observes)");
 
         // A decision takes microseconds; the buckets reach 100 ms so a stalled store still shows.
         _decisionSeconds = meter.CreateHistogram("floodgate.decision.duration", "s", "Time to decide one message, from request parsed to verdict",
@@ -70,7 +75,17 @@ public sealed class FloodgateMetrics
     /// <summary>Counts one decision and its latency; allocation-free for label sets already seen.</summary>
     public void Decided(string listener, in Decision decision, TimeSpan elapsed)
     {
-        _decisions.Add(1, new("listener", listener), new("verdict", ScopeNames.Of(decision.Verdict)), new("rule", decision.Rule?.Name ?? "-"));
+        if (decision.IsObserved)
+        {
+            // The answer was accept: the decisions series says so, the observed series says what enforcing would have said.
+            _decisions.Add(1, new("listener", listener), new("verdict", "accept"), new("rule", "-"));
+            _observed.Add(1, new("listener", listener), new("verdict", ScopeNames.Of(decision.Observed)), new("rule", decision.Rule?.Name ?? "-"));
+        }
+        else
+        {
+            _decisions.Add(1, new("listener", listener), new("verdict", ScopeNames.Of(decision.Verdict)), new("rule", decision.Rule?.Name ?? "-"));
+        }
+
         _decisionSeconds.Record(elapsed.TotalSeconds);
         if (decision.NewlySuspended)
         {

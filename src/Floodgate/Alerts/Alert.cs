@@ -13,20 +13,25 @@ public sealed class Alert
         Text = text;
         At = at;
         DashboardUrl = dashboardUrl;
-        ReleaseCommand = incident is null ? null : AlertText.ReleaseCommand(incident.Identity, "--deliver");
-        PurgeCommand = incident is null ? null : AlertText.ReleaseCommand(incident.Identity, "--purge");
+        // Observe mode suspended nobody: there is nothing to release.
+        ReleaseCommand = incident is null || kind == AlertEvent.Observed ? null : AlertText.ReleaseCommand(incident.Identity, "--deliver");
+        PurgeCommand = incident is null || kind == AlertEvent.Observed ? null : AlertText.ReleaseCommand(incident.Identity, "--purge");
         Json = AlertPayload.Write(this);
     }
 
     public AlertEvent Event { get; }
 
-    /// <summary>The <c>event</c> field: suspended, reminder or system.</summary>
+    /// <summary>The <c>event</c> field: suspended, reminder, observed or system.</summary>
     public string EventName => Event switch
     {
         AlertEvent.Suspended => "suspended",
         AlertEvent.Reminder => "reminder",
+        AlertEvent.Observed => "observed",
         _ => "system",
     };
+
+    /// <summary>The <c>mode</c> field and FLOODGATE_MODE: "observe" for an observe-only alert (nothing was enforced), else "enforce".</summary>
+    public string ModeName => Event == AlertEvent.Observed ? "observe" : "enforce";
 
     /// <summary>A copy of the incident taken when the alert was made, or null for a system alert.</summary>
     public Incident? Incident { get; }

@@ -123,6 +123,25 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
         }
     }
 
+    public void Observed(Incident incident)
+    {
+        ArgumentNullException.ThrowIfNull(incident);
+        if (_channels.Count == 0)
+        {
+            return;
+        }
+
+        // The incident book sends each observe-only incident here once; it is closed from the start, so no reminders.
+        try
+        {
+            Enqueue(new PendingAlert(AlertEvent.Observed, incident.Snapshot(), null, null, _time.GetUtcNow()));
+        }
+        catch (Exception e)
+        {
+            LogComposeFailed(incident.Id, e.GetType().Name, Redact(e.Message));
+        }
+    }
+
     public void Closed(Incident incident)
     {
         ArgumentNullException.ThrowIfNull(incident);

@@ -11,4 +11,10 @@ public enum AlertEvent
 
     /// <summary>Floodgate itself needs attention (for example its store is unavailable).</summary>
     System = 2,
+
+    /// <summary>
+    /// Observe mode: an identity would have been suspended, nobody was (an observe-only incident); sent once per
+    /// identity and window. A hook that acts on accounts must not act on it.
+    /// </summary>
+    Observed = 3,
 }

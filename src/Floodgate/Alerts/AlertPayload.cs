@@ -14,6 +14,7 @@ internal static class AlertPayload
         {
             json.WriteStartObject();
             json.WriteString("event", alert.EventName);
+            json.WriteString("mode", alert.ModeName);
             json.WriteString("subject", alert.Subject);
             json.WriteString("text", ChatText.Escape(alert.Text));
             json.WriteString("sent_at", alert.At);

@@ -16,9 +16,12 @@ internal static class AlertText
     {
         var who = $"{ScopeWord(incident.Identity.Scope)} {Clean(incident.Identity.Key, 120)}";
         var why = incident.Rule is null ? "by an admin" : $"over limit {Clean(incident.Rule, 60)}";
-        return kind == AlertEvent.Reminder
-            ? $"[Floodgate] reminder: {who} still suspended ({why})"
-            : $"[Floodgate] {who} suspended{(incident.Rule is null ? " " : ": ")}{why}";
+        return kind switch
+        {
+            AlertEvent.Reminder => $"[Floodgate] reminder: {who} still suspended ({why})",
+            AlertEvent.Observed => $"[Floodgate] observe only: {who} would have been suspended: {why}",
+            _ => $"[Floodgate] {who} suspended{(incident.Rule is null ? " " : ": ")}{why}",
+        };
     }
 
     public static string Body(AlertEvent kind, Incident incident, DateTimeOffset now, string? dashboardUrl)
@@ -30,16 +33,27 @@ internal static class AlertText
         {
             text.Append(CultureInfo.InvariantCulture, $"Reminder: {who} is still suspended, since {Time(incident.OpenedAt)} ({Ago(now - incident.OpenedAt)}).\n");
         }
+        else if (kind == AlertEvent.Observed)
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"OBSERVE MODE, nothing was enforced: Floodgate would have suspended {who}: over limit {Clean(incident.Rule ?? "-", 60)}.\n");
+        }
         else
         {
             text.Append(CultureInfo.InvariantCulture,
                 $"Floodgate suspended {who}{(incident.Rule is null ? " (by an admin)" : $": over limit {Clean(incident.Rule, 60)}")}.\n");
         }
 
-        text.Append("Its new mail is not delivered until it is released; what it sent before is untouched.\n\n");
+        var observed = kind == AlertEvent.Observed;
+        text.Append(observed
+            ? "Its mail is still delivered and nobody was suspended; enforcing, its new mail would have been held until released.\n\n"
+            : "Its new mail is not delivered until it is released; what it sent before is untouched.\n\n");
         Line(text, "Reason", Clean(incident.Reason, 1000));
-        Line(text, "Incident", $"#{incident.Id}, opened {Time(incident.OpenedAt)}");
-        Line(text, "Release", incident.AutoReleaseAt is { } auto ? $"automatically at {Time(auto)}, or by an admin" : "by an admin only");
+        Line(text, "Incident", $"#{incident.Id}, {(observed ? "observe only, recorded" : "opened")} {Time(incident.OpenedAt)}");
+        if (!observed)
+        {
+            Line(text, "Release", incident.AutoReleaseAt is { } auto ? $"automatically at {Time(auto)}, or by an admin" : "by an admin only");
+        }
 
         if (evidence.Counters.Count > 0)
         {
@@ -56,8 +70,8 @@ internal static class AlertText
         text.Append('\n');
         Line(text, "First submission", evidence.FirstSubmission is { } first ? Time(first) : "-");
         Line(text, "Last submission", evidence.LastSubmission is { } last ? Time(last) : "-");
-        Line(text, "Refused so far", string.Create(CultureInfo.InvariantCulture,
-            $"{evidence.RefusedMessages:N0} messages, {evidence.RefusedRecipients:N0} recipients (held, deferred or rejected since the suspension)"));
+        Line(text, observed ? "Would have held" : "Refused so far", string.Create(CultureInfo.InvariantCulture,
+            $"{evidence.RefusedMessages:N0} messages, {evidence.RefusedRecipients:N0} recipients ({(observed ? "delivered, since nothing is enforced" : "held, deferred or rejected since the suspension")})"));
 
         Table(text, "Source IPs", evidence.ClientAddresses);
         Table(text, "Top recipient domains", evidence.RecipientDomains);
@@ -74,11 +88,20 @@ internal static class AlertText
             }
         }
 
-        text.Append("\nTo act, on the Floodgate server:\n");
-        text.Append("  deliver the held mail and release it:\n");
-        text.Append(CultureInfo.InvariantCulture, $"    {ReleaseCommand(incident.Identity, "--deliver")}\n");
-        text.Append("  delete the held mail and release it:\n");
-        text.Append(CultureInfo.InvariantCulture, $"    {ReleaseCommand(incident.Identity, "--purge")}\n");
+        if (observed)
+        {
+            text.Append("\nTo enforce, set mode: enforce in floodgate.yml (or drop the limit's mode: observe) and reload:\n");
+            text.Append("    systemctl reload floodgate    (or: floodgate reload)\n");
+        }
+        else
+        {
+            text.Append("\nTo act, on the Floodgate server:\n");
+            text.Append("  deliver the held mail and release it:\n");
+            text.Append(CultureInfo.InvariantCulture, $"    {ReleaseCommand(incident.Identity, "--deliver")}\n");
+            text.Append("  delete the held mail and release it:\n");
+            text.Append(CultureInfo.InvariantCulture, $"    {ReleaseCommand(incident.Identity, "--purge")}\n");
+        }
+
         if (dashboardUrl is not null)
         {
             text.Append(CultureInfo.InvariantCulture, $"\nDashboard: {dashboardUrl}\n");

@@ -100,6 +100,9 @@ public sealed class CommandAlertChannel(CommandAlertOptions options, TimeProvide
 
         var incident = alert.Incident;
         start.Environment["FLOODGATE_EVENT"] = alert.EventName;
+
+        // "observe": nobody was suspended (observe mode); a hook that disables accounts must leave this one alone.
+        start.Environment["FLOODGATE_MODE"] = alert.ModeName;
         // The identity and the reason hold a sender's own text: no control character (a newline, an ESC) gets through.
         start.Environment["FLOODGATE_SUBJECT"] = EchoedText.Printable(alert.Subject);
         start.Environment["FLOODGATE_INCIDENT_ID"] = incident?.Id.ToString(CultureInfo.InvariantCulture) ?? "";

@@ -13,4 +13,9 @@ public interface IIncidentAlerts
 
     /// <summary>An incident was closed: stop reminding.</summary>
     void Closed(Incident incident);
+
+    /// <summary>Observe mode recorded an observe-only incident (nobody suspended): alert once, marked observe only.</summary>
+    void Observed(Incident incident)
+    {
+    }
 }

@@ -11,6 +11,12 @@ public sealed partial class LoggedIncidentAlerts(ILogger<LoggedIncidentAlerts> l
     public void Closed(Incident incident) =>
         LogClosed(incident.Id, incident.Identity.ToString(), incident.Resolution ?? "closed", incident.ClosedBy ?? "-");
 
+    public void Observed(Incident incident) =>
+        LogObserved(incident.Id, incident.Identity.ToString(), incident.Rule ?? "-", incident.Reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "INCIDENT {Id} (observe only): {Identity} would have been suspended ({Rule}): {Reason}. Nothing was held; set mode: enforce and reload to act")]
+    private partial void LogObserved(long id, string identity, string rule, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "INCIDENT {Id} opened: {Identity} suspended ({Rule}): {Reason}. Release with: floodgate release {Account} --deliver (or --purge)")]
     private partial void LogOpened(long id, string identity, string rule, string reason, string account);
 

@@ -16,7 +16,7 @@ public static class AdminCommands
     private static readonly Option<string?> Token = new("--token") { Description = "Admin token (default: $FLOODGATE_TOKEN, else DATA_DIR/admin.token)" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table" };
 
-    public static IEnumerable<Command> All() => [Status(), Accounts(), Suspend(), Release(), Held(), Incidents(), Exempt(), QuarantineCommands.Build()];
+    public static IEnumerable<Command> All() => [Status(), Reload(), Accounts(), Suspend(), Release(), Held(), Incidents(), Exempt(), QuarantineCommands.Build()];
 
     internal static Command Verb(string name, string description, Func<ParseResult, AdminClient, TextWriter, Task> run, params Symbol[] symbols)
     {
@@ -66,6 +66,9 @@ public static class AdminCommands
         }
 
         output.WriteLine($"floodgate: {health["status"]}; {health["suspended"]} suspended, {health["open_incidents"]} open incidents, {health["tracked_identities"]} identities counted");
+        var observed = health["observed_limits"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];
+        output.WriteLine(health["mode"]?.GetValue<string>() == "observe" ? "  mode: observe (nothing is enforced)"
+            : observed.Count > 0 ? $"  mode: enforce (observe only: {string.Join(", ", observed)})" : "  mode: enforce");
         foreach (var listener in health["policy"]!.AsArray())
         {
             output.WriteLine($"  policy {listener!["endpoint"]}: {listener["connections"]} connections");
@@ -76,6 +79,25 @@ public static class AdminCommands
             output.WriteLine($"  limit {limit}");
         }
     });
+
+    private static Command Reload() => Verb("reload",
+        "Make the running Floodgate read its configuration file again (as systemctl reload does): applies mode (enforce or observe) and each limit's mode; names the changed keys that need a restart. A file with errors is refused and the running configuration stays.",
+        async (parse, client, output) =>
+        {
+            var done = await client.PostAsync("api/reload", new { });
+            if (Print(parse, output, done))
+            {
+                return;
+            }
+
+            var observed = done["observed_limits"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            var restart = done["restart_needed"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            output.WriteLine($"reloaded: mode {done["mode"]}{(done["mode"]!.GetValue<string>() == "observe" ? " (nothing is enforced)" : observed.Count > 0 ? $"; observe only: {string.Join(", ", observed)}" : "")}");
+            if (restart.Count > 0)
+            {
+                output.WriteLine($"changed, but applied only by a restart: {string.Join(", ", restart)}");
+            }
+        });
 
     private static Command Held()
     {
@@ -241,7 +263,8 @@ public static class AdminCommands
             {
                 table.Add(i!["id"]!.ToString(), $"{i["identity"]!["scope"]}:{i["identity"]!["key"]}", i["rule"]?.ToString() ?? "by hand",
                     Time(i["opened_at"]), i["state"]!.ToString() + (i["resolution"] is { } r ? $" ({r})" : ""),
-                    i["evidence"]!["refused_messages"]!.ToString(), i["auto_release_at"] is { } at ? $"auto {Time(at)}" : "by admin");
+                    i["evidence"]!["refused_messages"]!.ToString(),
+                    i["observe_only"]?.GetValue<bool>() == true ? "- (observe only)" : i["auto_release_at"] is { } at ? $"auto {Time(at)}" : "by admin");
             }
 
             table.Write(output);

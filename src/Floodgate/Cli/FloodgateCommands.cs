@@ -232,23 +232,25 @@ public static class FloodgateCommands
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file);
+            var output = parse.InvocationConfiguration.Output;
             try
             {
                 var options = ConfigLoader.Load(path);
-                Console.WriteLine($"{options.Source}: OK");
-                Console.WriteLine($"  policy listeners: {string.Join(", ", options.PolicyEndpoints)}");
+                output.WriteLine($"{options.Source}: OK");
+                output.WriteLine($"  policy listeners: {string.Join(", ", options.PolicyEndpoints)}");
                 foreach (var rule in options.Rules.Rules)
                 {
-                    Console.WriteLine($"  limit {rule}{(rule.Overrides.Count > 0 ? $", {rule.Overrides.Count} overrides" : "")}");
+                    output.WriteLine($"  limit {rule}{(rule.Overrides.Count > 0 ? $", {rule.Overrides.Count} overrides" : "")}");
                 }
 
-                Console.WriteLine($"  exempt: {(options.Rules.Exempt.Count == 0 ? "none" : string.Join(", ", options.Rules.Exempt))}");
-                Console.WriteLine($"  suspended mail: {options.Rules.SuspendedVerdict}; fail mode: {options.FailMode}");
+                output.WriteLine($"  exempt: {(options.Rules.Exempt.Count == 0 ? "none" : string.Join(", ", options.Rules.Exempt))}");
+                output.WriteLine($"  mode: {FloodgateHost.ModeText(options.Rules)}");
+                output.WriteLine($"  suspended mail: {options.Rules.SuspendedVerdict}; fail mode: {options.FailMode}");
                 return 0;
             }
             catch (ConfigException e)
             {
-                Console.Error.WriteLine(e.Message);
+                parse.InvocationConfiguration.Error.WriteLine(e.Message);
                 return 1;
             }
         });

@@ -18,9 +18,10 @@ public sealed partial class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters"];
+    private static readonly string[] TopKeys = ["mode", "listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters"];
     private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
-    private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after"];
+    private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after", "mode"];
+    private static readonly string[] Modes = ["enforce", "observe"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "socket_group", "answers"];
 
     private readonly List<string> _errors = [];
@@ -59,7 +60,7 @@ public sealed partial class ConfigLoader
             throw new ConfigException($"{path}: cannot read the configuration file: {e.Message}");
         }
 
-        return Parse(text, path, environment ?? Environment.GetEnvironmentVariables());
+        return Parse(text, path, environment ?? Environment.GetEnvironmentVariables()) with { ConfigFile = Path.GetFullPath(path) };
     }
 
     /// <summary>Parses configuration text; <paramref name="environment"/> supplies FLOODGATE_* overrides.</summary>
@@ -78,7 +79,14 @@ public sealed partial class ConfigLoader
             throw new ConfigException(loader._errors);
         }
 
-        return options with { Source = source };
+        // Kept for a reload: the process's environment does not change while it runs, and the file is read with it again.
+        var overrides = new Hashtable();
+        foreach (var name in (environment?.Keys.OfType<string>() ?? []).Where(k => k.StartsWith(EnvironmentPrefix, StringComparison.Ordinal)))
+        {
+            overrides[name] = environment![name];
+        }
+
+        return options with { Source = source, Environment = overrides };
     }
 
     private YamlMappingNode? ReadYaml(string text)
@@ -248,6 +256,7 @@ public sealed partial class ConfigLoader
         var exempt = Strings(root, "exempt").Select(x => x.Text).ToList();
         var suspended = Enum(root, "suspended_action", "suspended_action", ["hold", "defer", "reject"],
             v => v switch { "defer" => Verdict.Defer, "reject" => Verdict.Reject, _ => Verdict.Hold }, Verdict.Hold);
+        var mode = Enum(root, "mode", "mode", Modes, ModeOf, EnforcementMode.Enforce);
         var failMode = Enum(root, "fail_mode", "fail_mode", ["open", "closed"], v => v == "closed" ? FailMode.Closed : FailMode.Open, FailMode.Open);
         var policy = ReadPolicy(root);
 
@@ -291,7 +300,8 @@ public sealed partial class ConfigLoader
             CounterDurability = durability,
             CounterMemoryBudget = memoryBudget,
             PolicyEndpoints = endpoints,
-            Rules = new RuleSet(rules, fallback, suspended, exempt),
+            Rules = new RuleSet(rules, fallback, suspended, exempt) { Mode = mode },
+            Sections = Fingerprints(root),
             TrustedNetworks = trusted,
             LogWatches = logWatches,
             FailMode = failMode,
@@ -426,10 +436,11 @@ public sealed partial class ConfigLoader
                 }
             }
 
+            var mode = Enum(item, "mode", path + ".mode", Modes, ModeOf, EnforcementMode.Enforce);
             var ruleOverrides = overrides
                 .Where(o => o.Value.ContainsKey(name))
                 .ToDictionary(o => o.Key, o => o.Value[name].Max, StringComparer.OrdinalIgnoreCase);
-            rules.Add(new LimitRule(name, scope, unit, max.Value, window, action, ruleOverrides) { ReleaseAfter = releaseAfter });
+            rules.Add(new LimitRule(name, scope, unit, max.Value, window, action, ruleOverrides) { ReleaseAfter = releaseAfter, Mode = mode });
         }
 
         return rules;
@@ -956,6 +967,50 @@ public sealed partial class ConfigLoader
 
         return result;
     }
+
+    private static EnforcementMode ModeOf(string value) => value == "observe" ? EnforcementMode.Observe : EnforcementMode.Enforce;
+
+    // What a reload compares to tell which keys changed: each top-level key's subtree in one canonical text, each limit
+    // on its own (limits.NAME); the modes are left out, since a reload applies them.
+    private static Dictionary<string, string> Fingerprints(YamlMappingNode root)
+    {
+        var sections = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (keyNode, value) in root.Children)
+        {
+            if (keyNode is not YamlScalarNode { Value: { } key } || key == "mode")
+            {
+                continue;
+            }
+
+            if (key == "limits" && value is YamlSequenceNode list)
+            {
+                for (var i = 0; i < list.Children.Count; i++)
+                {
+                    var item = list.Children[i];
+                    var name = item is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode("name"), out var n) && n is YamlScalarNode { Value: { } v } ? v : $"[{i}]";
+                    sections["limits." + name] = Canonical(item, skip: "mode");
+                }
+
+                sections["limits"] = string.Join(",", list.Children.Select((item, i) =>
+                    item is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode("name"), out var n) && n is YamlScalarNode { Value: { } v } ? v : $"[{i}]"));
+                continue;
+            }
+
+            sections[key] = Canonical(value, skip: null);
+        }
+
+        return sections;
+    }
+
+    private static string Canonical(YamlNode node, string? skip) => node switch
+    {
+        YamlScalarNode scalar => System.Text.Json.JsonSerializer.Serialize(scalar.Value),
+        YamlSequenceNode sequence => "[" + string.Join(",", sequence.Children.Select(c => Canonical(c, null))) + "]",
+        YamlMappingNode map => "{" + string.Join(",", map.Children
+            .Where(c => skip is null || c.Key is not YamlScalarNode { Value: var k } || k != skip)
+            .Select(c => Canonical(c.Key, null) + ":" + Canonical(c.Value, null))) + "}",
+        _ => "",
+    };
 
     private T Enum<T>(YamlMappingNode map, string key, string path, string[] allowed, Func<string, T> convert, T fallback, bool required = false)
     {

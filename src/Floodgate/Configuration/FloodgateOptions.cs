@@ -69,4 +69,13 @@ public sealed record FloodgateOptions
 
     /// <summary>Where the configuration came from, for log lines.</summary>
     public string Source { get; init; } = "embedded default";
+
+    /// <summary>The file the configuration was read from (a full path), which a reload reads again; null for the embedded default.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>The FLOODGATE_* environment overrides the configuration was read with, to read it again the same way.</summary>
+    public System.Collections.IDictionary Environment { get; init; } = new System.Collections.Hashtable();
+
+    /// <summary>Each top-level key's (and each limit's, as limits.NAME) value as read, modes left out: what a reload compares.</summary>
+    public IReadOnlyDictionary<string, string> Sections { get; init; } = new Dictionary<string, string>();
 }

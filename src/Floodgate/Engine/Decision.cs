@@ -9,7 +9,11 @@ namespace Floodgate.Engine;
 /// <param name="Units">Units this message would have added to it.</param>
 /// <param name="Max">The deciding limit.</param>
 /// <param name="NewlySuspended">True when this decision suspended <paramref name="Identity"/>.</param>
-/// <param name="Suspension">The suspension in force, where the cause is one.</param>
+/// <param name="Suspension">The suspension in force, where the cause is one; for an observed decision, the suspension that would have been.</param>
+/// <param name="Observed">
+/// What enforce mode would have answered where an observing limit (or the deployment's observe mode) turned the
+/// verdict into accept; <see cref="Verdict.Accept"/> when nothing was observed.
+/// </param>
 public readonly record struct Decision(
     Verdict Verdict,
     DecisionCause Cause,
@@ -19,10 +23,19 @@ public readonly record struct Decision(
     long Units = 0,
     long Max = 0,
     bool NewlySuspended = false,
-    Suspension? Suspension = null)
+    Suspension? Suspension = null,
+    Verdict Observed = Verdict.Accept)
 {
+    /// <summary>True when the answer is accept only because of observe mode: <see cref="Observed"/> says what it would have been.</summary>
+    public bool IsObserved => Observed != Verdict.Accept;
+
+    /// <summary>True when an observed decision would have suspended <see cref="Suspension"/>'s identity.</summary>
+    public bool WouldSuspend => Observed != Verdict.Accept && Cause == DecisionCause.LimitExceeded && Suspension is not null;
+
     /// <summary>A sentence an admin (or, trimmed, the sender) can read.</summary>
-    public string Reason => Cause switch
+    public string Reason => Observed == Verdict.Accept ? Enforced : $"observe mode, not enforced: {ScopeNames.WouldHave(Observed)}: {Enforced}";
+
+    private string Enforced => Cause switch
     {
         DecisionCause.WithinLimits => "within limits",
         DecisionCause.Exempt => "exempt from limits",
@@ -31,6 +44,6 @@ public readonly record struct Decision(
         DecisionCause.Failed => "the decision failed inside Floodgate (answered by the fail mode)",
         _ =>
             $"{Identity} has sent {Count} of {Max} {Rule!.UnitText} allowed per {Rule.WindowText}"
-            + $" and this message adds {Units} (rule {Rule.Name})" + (Suspension is null ? "" : $"; {Suspension.Identity} suspended"),
+            + $" and this message adds {Units} (rule {Rule.Name})" + (Suspension is null ? "" : $"; {Suspension.Identity} {(Observed == Verdict.Accept ? "suspended" : "would have been suspended")}"),
     };
 }

@@ -28,9 +28,16 @@ public sealed class DecisionEngine
     public ExemptionTable Exemptions { get; }
 
     /// <summary>
+    /// True to decide every limit as enforce whatever its mode says (replay reports what enforcing would have done).
+    /// </summary>
+    public bool IgnoresModes { get; init; }
+
+    /// <summary>
     /// Decides one submission. At <see cref="DecisionStage.Count"/> an accepted message is counted against every rule
     /// that applies; a refused one is counted nowhere. <paramref name="counts"/>, when given (one slot per rule), receives
-    /// each rule's counter after the decision, or -1 where the rule did not apply.
+    /// each rule's counter after the decision, or -1 where the rule did not apply. A limit in observe mode never refuses:
+    /// the message is decided as if it had room there (and, accepted, counted there too, since it goes out), and the
+    /// verdict it would have given is returned as <see cref="Decision.Observed"/> with an accept.
     /// </summary>
     public async ValueTask<Decision> DecideAsync(Submission submission, DecisionStage stage, long[]? counts = null)
     {
@@ -42,19 +49,31 @@ public sealed class DecisionEngine
             return new Decision(Verdict.Accept, DecisionCause.Exempt);
         }
 
+        var observeAll = !IgnoresModes && Rules.Mode == EnforcementMode.Observe;
+        Decision? observedSuspension = null;
         var suspension = await _accounts.FindSuspensionAsync(keys);
         if (suspension is not null)
         {
-            return new Decision(Rules.SuspendedVerdict, DecisionCause.Suspended,
+            var suspended = new Decision(Rules.SuspendedVerdict, DecisionCause.Suspended,
                 Rule: FindRule(suspension.Rule), Identity: suspension.Identity, Suspension: suspension);
+            if (!observeAll)
+            {
+                return suspended;
+            }
+
+            // The whole deployment observes: the suspended identity's mail goes out, so it is counted like any other.
+            observedSuspension = Observe(suspended);
         }
 
         var rules = Rules.Rules;
         var charges = ArrayPool<CounterCharge>.Shared.Rent(rules.Count);
-        var current = ArrayPool<long>.Shared.Rent(rules.Count);
+        // Each charge's count, then from rules.Count on each one's real limit (an observed charge tells the store none).
+        var current = ArrayPool<long>.Shared.Rent(rules.Count * 2);
+        var limits = rules.Count;
         try
         {
             var n = 0;
+            var observing = false;
             for (var i = 0; i < rules.Count; i++)
             {
                 var rule = rules[i];
@@ -72,7 +91,11 @@ public sealed class DecisionEngine
                     max = raised;
                 }
 
-                charges[n++] = new CounterCharge(rule, key, units, max);
+                // An observed limit always has room in the store's eyes; whether it would have refused is checked below.
+                var observed = !IgnoresModes && (observeAll || rule.Mode == EnforcementMode.Observe);
+                observing |= observed;
+                current[limits + n] = max;
+                charges[n++] = new CounterCharge(rule, key, units, observed ? long.MaxValue : max);
             }
 
             var commit = stage == DecisionStage.Count;
@@ -85,18 +108,66 @@ public sealed class DecisionEngine
                 }
             }
 
-            if (fits)
+            if (!fits)
             {
-                return new Decision(Verdict.Accept, DecisionCause.WithinLimits);
+                return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), submission);
             }
 
-            return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), submission);
+            if (observedSuspension is { } already)
+            {
+                return already;
+            }
+
+            return observing && WouldRefuse(charges.AsSpan(0, n), current.AsSpan(0, n), current.AsSpan(limits, n), submission) is { } would
+                ? would
+                : new Decision(Verdict.Accept, DecisionCause.WithinLimits);
         }
         finally
         {
             ArrayPool<CounterCharge>.Shared.Return(charges, clearArray: true);
             ArrayPool<long>.Shared.Return(current);
         }
+    }
+
+    private static Decision Observe(in Decision enforced) => enforced with { Verdict = Verdict.Accept, Observed = enforced.Verdict };
+
+    // What the observed limits (the charges the store was given no max for) would have answered, or null when they had room.
+    private Decision? WouldRefuse(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> limits, in Submission submission)
+    {
+        int decisive = -1, suspending = -1;
+        var verdict = Verdict.Accept;
+        for (var i = 0; i < charges.Length; i++)
+        {
+            var charge = charges[i];
+            if (charge.Max != long.MaxValue || current[i] + charge.Units <= limits[i])
+            {
+                continue;
+            }
+
+            var v = Rules.VerdictOf(charge.Rule.Action);
+            if (v > verdict)
+            {
+                verdict = v;
+                decisive = i;
+            }
+
+            if (charge.Rule.Action == LimitAction.Suspend && suspending < 0)
+            {
+                suspending = i;
+            }
+        }
+
+        if (decisive < 0)
+        {
+            return null;
+        }
+
+        var c = charges[decisive];
+        var decision = new Decision(Verdict.Accept, DecisionCause.LimitExceeded, c.Rule, new Identity(c.Rule.Scope, c.Key),
+            current[decisive], c.Units, limits[decisive], Observed: verdict);
+
+        // Nothing is stored: the suspension that would have been is only reported (an observe-only incident).
+        return suspending < 0 ? decision : decision with { Suspension = SuspensionFor(charges[suspending], current[suspending], limits[suspending], submission) };
     }
 
     private ValueTask<Decision> RefuseAsync(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, in Submission submission)
@@ -132,13 +203,14 @@ public sealed class DecisionEngine
             return ValueTask.FromResult(decision);
         }
 
-        var s = charges[suspending];
-        var suspension = new Suspension(new Identity(s.Rule.Scope, s.Key), submission.Time, s.Rule.Name,
-            $"over limit {s.Rule.Name}: {current[suspending]} of {s.Max} {s.Rule.UnitText} per {s.Rule.WindowText} used, next message adds {s.Units}"
+        return SuspendAsync(decision, SuspensionFor(charges[suspending], current[suspending], charges[suspending].Max, submission));
+    }
+
+    private static Suspension SuspensionFor(in CounterCharge s, long current, long max, in Submission submission) =>
+        new(new Identity(s.Rule.Scope, s.Key), submission.Time, s.Rule.Name,
+            $"over limit {s.Rule.Name}: {current} of {max} {s.Rule.UnitText} per {s.Rule.WindowText} used, next message adds {s.Units}"
             + OriginOf(submission),
             "floodgate");
-        return SuspendAsync(decision, suspension);
-    }
 
     /// <summary>What a suspension's reason says of who sent the mail that tripped it, when nobody logged in.</summary>
     public static string OriginOf(in Submission submission) => submission.HasLogin

@@ -3,6 +3,9 @@ namespace Floodgate.Engine;
 /// <summary>One suspension and everything known about it: who, which rule, the evidence, and what happened since.</summary>
 public sealed class Incident
 {
+    /// <summary>The resolution of an incident observe mode opened: nobody was suspended, it was only recorded (and alerted).</summary>
+    public const string ObservedResolution = "observe-only";
+
     public long Id { get; set; }
 
     public required Identity Identity { get; init; }
@@ -26,6 +29,13 @@ public sealed class Incident
     public string? Resolution { get; set; }
 
     public bool IsOpen => ClosedAt is null;
+
+    /// <summary>
+    /// True for an incident observe mode recorded: the identity would have been suspended, but nothing was held. It is
+    /// closed from the start, so nothing releases it or reminds of it.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsObserveOnly => Resolution == ObservedResolution;
 
     public IncidentEvidence Evidence { get; init; } = new();
 

@@ -8,6 +8,7 @@ public sealed class LimitRule
 
     private readonly Dictionary<string, long> _overrides;
     private readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _overrideLookup;
+    private volatile EnforcementMode _mode;
 
     public LimitRule(string name, Scope scope, LimitUnit unit, long max, TimeSpan window, LimitAction action,
         IReadOnlyDictionary<string, long>? overrides = null)
@@ -48,6 +49,16 @@ public sealed class LimitRule
     /// <summary>For a suspend rule: how long the suspension lasts before an automatic release; null = until an admin releases.</summary>
     public TimeSpan? ReleaseAfter { get; init; }
 
+    /// <summary>
+    /// This limit's own mode (limits[].mode): observe records its verdicts as "would have" without carrying them out.
+    /// A reload may change it while decisions run; the deployment's mode (<see cref="RuleSet.Mode"/>) can only add to it.
+    /// </summary>
+    public EnforcementMode Mode
+    {
+        get => _mode;
+        set => _mode = value;
+    }
+
     /// <summary>The window as configured ("1h"), for texts and log lines.</summary>
     public string WindowText { get; }
 
@@ -86,5 +97,5 @@ public sealed class LimitRule
     public long UnitsOf(int recipientCount) => Unit == LimitUnit.Messages ? 1 : Math.Max(recipientCount, 0);
 
     public override string ToString() =>
-        $"{Name} ({ScopeNames.Of(Scope)}, {Max} {UnitText} per {WindowText}, {ScopeNames.Of(Action)})";
+        $"{Name} ({ScopeNames.Of(Scope)}, {Max} {UnitText} per {WindowText}, {ScopeNames.Of(Action)}{(Mode == EnforcementMode.Observe ? ", observe only" : "")})";
 }

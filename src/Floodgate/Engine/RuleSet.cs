@@ -6,6 +6,7 @@ public sealed class RuleSet
     private readonly HashSet<string> _exempt;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _exemptLookup;
     private readonly int[] _rulesPerScope = new int[4];
+    private volatile EnforcementMode _mode;
 
     public RuleSet(IReadOnlyList<LimitRule> rules, FallbackIdentity fallback = FallbackIdentity.Sender,
         Verdict suspendedVerdict = Verdict.Hold, IEnumerable<string>? exempt = null)
@@ -35,6 +36,22 @@ public sealed class RuleSet
     public Verdict SuspendedVerdict { get; }
 
     public IReadOnlyCollection<string> Exempt => _exempt;
+
+    /// <summary>
+    /// The deployment's mode (the top-level mode:): observe makes every limit and every suspension observe only. A
+    /// reload may change it while decisions run.
+    /// </summary>
+    public EnforcementMode Mode
+    {
+        get => _mode;
+        set => _mode = value;
+    }
+
+    /// <summary>True when <paramref name="rule"/>'s verdicts are only recorded: the deployment or the limit observes.</summary>
+    public bool Observes(LimitRule rule) => _mode == EnforcementMode.Observe || rule.Mode == EnforcementMode.Observe;
+
+    /// <summary>The limits whose verdicts are only recorded now.</summary>
+    public IEnumerable<LimitRule> Observed => Rules.Where(Observes);
 
     /// <summary>How many rules count by <paramref name="scope"/>.</summary>
     public int RulesIn(Scope scope) => _rulesPerScope[(int)scope];

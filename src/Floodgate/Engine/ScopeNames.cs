@@ -44,4 +44,15 @@ public static class ScopeNames
         LimitAction.Suspend => "suspend",
         _ => throw new ArgumentOutOfRangeException(nameof(action)),
     };
+
+    public static string Of(EnforcementMode mode) => mode == EnforcementMode.Observe ? "observe" : "enforce";
+
+    /// <summary>"would have deferred", "would have held", "would have rejected": an observed verdict in words.</summary>
+    public static string WouldHave(Verdict verdict) => verdict switch
+    {
+        Verdict.Defer => "would have deferred",
+        Verdict.Hold => "would have held",
+        Verdict.Reject => "would have rejected",
+        _ => "would have accepted",
+    };
 }

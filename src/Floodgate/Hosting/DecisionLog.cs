@@ -71,7 +71,7 @@ public sealed class DecisionLog : IAsyncDisposable
         }
 
         // Every field is cut to MaxFieldChars, so a line's size is bounded whatever a client sends.
-        var budget = 256 + (rules.Rules.Count * 64) + (14 * ((MaxFieldChars * 3) + 32)) + (2 * action.Length);
+        var budget = 384 + (rules.Rules.Count * 64) + (14 * ((MaxFieldChars * 3) + 32)) + (2 * action.Length);
         lock (_lock)
         {
             if (_pending.WrittenCount > MaxPendingBytes)
@@ -105,7 +105,14 @@ public sealed class DecisionLog : IAsyncDisposable
 
             line.Field(" state=", state);
             line.Counters(rules, counts);
-            if (decision.Verdict != Verdict.Accept || decision.Cause == DecisionCause.Exempt)
+            if (decision.IsObserved)
+            {
+                // Observe mode answered accept: what enforcing would have answered, for grep and for replaying a trial.
+                line.Field(" mode=", "observe");
+                line.Field(" would_have=", ScopeNames.Of(decision.Observed));
+            }
+
+            if (decision.Verdict != Verdict.Accept || decision.Cause == DecisionCause.Exempt || decision.IsObserved)
             {
                 line.Field(" cause=", CauseName(decision.Cause));
                 line.Reason(decision);
@@ -320,6 +327,13 @@ public sealed class DecisionLog : IAsyncDisposable
             }
 
             Append(" reason=\"");
+            if (decision.IsObserved)
+            {
+                Append("observe mode, not enforced: ");
+                Append(ScopeNames.WouldHave(decision.Observed));
+                Append(": ");
+            }
+
             Escaped(ScopeNames.Of(identity.Scope));
             _span[Length++] = (byte)':';
             Escaped(identity.Key);
@@ -342,7 +356,7 @@ public sealed class DecisionLog : IAsyncDisposable
                 Escaped(ScopeNames.Of(suspension.Identity.Scope));
                 _span[Length++] = (byte)':';
                 Escaped(suspension.Identity.Key);
-                Append(" suspended");
+                Append(decision.IsObserved ? " would have been suspended" : " suspended");
             }
 
             _span[Length++] = (byte)'"';

@@ -123,6 +123,7 @@ public static class FloodgateHost
         builder.Services.AddSingleton(decisionLog);
         builder.Services.AddHostedService<CounterSweeper>();
         builder.Services.AddSingleton<PolicyListeners>();
+        builder.Services.AddSingleton<ConfigReload>();
         builder.Services.AddSingleton<PolicyPoint>();
         if (options.LogWatches.Count > 0)
         {
@@ -200,7 +201,12 @@ public static class FloodgateHost
                 }
                 finally
                 {
-                    incidentBook.RecordAlerted(id, d.Channel, d.Event == AlertEvent.Suspended ? "alert delivered" : $"{d.Event} delivered".ToLowerInvariant());
+                    incidentBook.RecordAlerted(id, d.Channel, d.Event switch
+                    {
+                        AlertEvent.Suspended => "alert delivered",
+                        AlertEvent.Observed => "alert delivered (observe only)",
+                        _ => $"{d.Event} delivered".ToLowerInvariant(),
+                    });
                 }
             }
         };
@@ -239,16 +245,24 @@ public static class FloodgateHost
             }
 
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Floodgate")
-                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; relay on {Relay} (next hop {NextHop}; {Spooled}); admin API and dashboard on {Scheme}://{Admin} (token in {Token}, dashboard password {Password}); {Rules} limits: {RuleList}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
+                .LogInformation("floodgate started: config {Source}; policy on {Endpoints}; relay on {Relay} (next hop {NextHop}; {Spooled}); admin API and dashboard on {Scheme}://{Admin} (token in {Token}, dashboard password {Password}); {Rules} limits: {RuleList}; mode {Mode}; fail mode {FailMode}; data in {Database} ({Restored} counter windows and {Suspended} suspensions restored)",
                     options.Source, string.Join(", ", options.PolicyEndpoints),
                     options.RelayEndpoints.Count == 0 ? "(off)" : string.Join(", ", app.Services.GetRequiredService<RelayListeners>().BoundEndpoints),
                     $"{options.Relay.NextHop.Host}:{options.Relay.NextHop.Port}", spooled, options.Admin.UsesTls ? "https" : "http", AdminAddress(app, options),
                     Path.Combine(options.DataDirectory, AdminToken.FileName), password.IsGenerated ? "in " + password.Path : "set with floodgate set-password", options.Rules.Rules.Count,
-                    string.Join("; ", options.Rules.Rules), options.FailMode, database.Path, restored,
+                    string.Join("; ", options.Rules.Rules), ModeText(options.Rules), options.FailMode, database.Path, restored,
                     stores.Accounts.ListSuspensionsAsync().AsTask().GetAwaiter().GetResult().Count);
+        });
+        // systemctl reload (ExecReload=kill -HUP): the default for SIGHUP would end the process.
+        var hangup = OperatingSystem.IsWindows() ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, signal =>
+        {
+            signal.Cancel = true;
+            var reload = app.Services.GetRequiredService<ConfigReload>();
+            ThreadPool.QueueUserWorkItem(_ => reload.Reload());
         });
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            hangup?.Dispose();
             app.Services.GetRequiredService<PostfixHeldMail>().DisposeAsync().AsTask().GetAwaiter().GetResult();
             decisionLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
             journal?.Dispose();
@@ -343,6 +357,11 @@ public static class FloodgateHost
 
         return $"{outbound.Depth} queued and {quarantine.Count} held messages recovered";
     }
+
+    /// <summary>"enforce", "observe (nothing is enforced)" or "enforce (observe only: hourly, daily)", for start and check-config lines.</summary>
+    public static string ModeText(RuleSet rules) => rules.Mode == EnforcementMode.Observe
+        ? "observe (nothing is enforced: every verdict is only logged, counted and alerted as would-have)"
+        : rules.Observed.Any() ? $"enforce (observe only: {string.Join(", ", rules.Observed.Select(r => r.Name))})" : "enforce";
 
     /// <summary>The admin API's bound address (a configured port 0 gets a free port).</summary>
     public static System.Net.IPEndPoint AdminAddress(WebApplication app, FloodgateOptions options)

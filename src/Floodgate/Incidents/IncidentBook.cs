@@ -32,6 +32,8 @@ public sealed partial class IncidentBook
     private readonly System.Threading.Channels.Channel<bool> _opened = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
     private int _flushing;
+    // Observe mode's would-have suspensions: each identity's latest observe-only incident, until its limit's window ends.
+    private readonly Dictionary<Identity, (Incident Incident, DateTimeOffset Until)> _observed = [];
 
     public IncidentBook(IAccountStore accounts, IIncidentStore incidents, IAuditLog audit, IEnumerable<IIncidentAlerts> alerts,
         RuleSet rules, TimeProvider time, ILogger<IncidentBook> logger, Storage.StoreHealth? health = null)
@@ -95,12 +97,14 @@ public sealed partial class IncidentBook
 
     /// <summary>
     /// Looks at one decision: a new suspension opens an incident; a refusal of a suspended identity adds to its
-    /// evidence. Accepted mail costs one comparison.
+    /// evidence. Accepted mail costs one comparison. Observe mode's would-have suspension records an observe-only
+    /// incident instead: the first one for an identity in the suspending limit's window (closed from the start:
+    /// nobody is suspended, no mail is held) alerts once, marked observe only; later ones in that window add to it.
     /// </summary>
     public void Observe(in Submission submission, in Decision decision, DecisionStage stage, ReadOnlySpan<byte> recipient,
         ReadOnlySpan<long> counts)
     {
-        if (decision.Verdict == Verdict.Accept || decision.Suspension is not { } suspension)
+        if ((decision.Verdict == Verdict.Accept && !decision.WouldSuspend) || decision.Suspension is not { } suspension)
         {
             return;
         }
@@ -111,27 +115,36 @@ public sealed partial class IncidentBook
         // one alert per window, not one each.
         var forgeable = !submission.HasLogin && submission.Trust == ClientTrust.Untrusted;
         Incident? opened = null;
-        if (decision.NewlySuspended && !forgeable)
+        var observed = false;
+        Incident incident;
+        if (decision.WouldSuspend)
         {
-            opened = Open(suspension, submission, decision, counts, store: false);
+            incident = WouldHaveSuspended(suspension, submission, decision, counts, out observed);
         }
-        else if (decision.NewlySuspended)
+        else
         {
-            // One at a time, so two connections' forged identities cannot open two floods' incidents at once.
-            lock (_floods)
+            if (decision.NewlySuspended && !forgeable)
             {
-                if (!JoinFlood(suspension))
+                opened = Open(suspension, submission, decision, counts, store: false);
+            }
+            else if (decision.NewlySuspended)
+            {
+                // One at a time, so two connections' forged identities cannot open two floods' incidents at once.
+                lock (_floods)
                 {
-                    opened = Open(suspension, submission, decision, counts, store: false);
-                    if (suspension.Rule is { } rule)
+                    if (!JoinFlood(suspension))
                     {
-                        _floods[rule] = opened;
+                        opened = Open(suspension, submission, decision, counts, store: false);
+                        if (suspension.Rule is { } rule)
+                        {
+                            _floods[rule] = opened;
+                        }
                     }
                 }
             }
-        }
 
-        var incident = opened ?? _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
+            incident = opened ?? _open.GetOrAdd(suspension.Identity, static (_, s) => Provisional(s), suspension);
+        }
 
         lock (incident)
         {
@@ -185,6 +198,29 @@ public sealed partial class IncidentBook
             // Stored and announced by the keeper at once, off this connection's thread.
             _unstored[opened] = true;
             _opened.Writer.TryWrite(true);
+        }
+
+        if (observed)
+        {
+            foreach (var alerts in _alerts)
+            {
+                alerts.Observed(incident);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Observe-only incidents whose window has not ended: the identities that would have been suspended lately.
+    /// </summary>
+    public IReadOnlyList<Incident> ObservedIncidents
+    {
+        get
+        {
+            var now = _time.GetUtcNow();
+            lock (_observed)
+            {
+                return [.. _observed.Values.Where(o => o.Until > now).Select(o => o.Incident).OrderByDescending(i => i.Id)];
+            }
         }
     }
 
@@ -282,7 +318,7 @@ public sealed partial class IncidentBook
     /// <summary>Adds an alert's delivery to its incident's timeline.</summary>
     public void RecordAlerted(long incidentId, string channel, string detail)
     {
-        var incident = _open.Values.FirstOrDefault(i => i.Id == incidentId);
+        var incident = _open.Values.FirstOrDefault(i => i.Id == incidentId) ?? ObservedById(incidentId);
         if (incident is null)
         {
             return;
@@ -403,6 +439,83 @@ public sealed partial class IncidentBook
         }
     }
 
+    private Incident? ObservedById(long id)
+    {
+        lock (_observed)
+        {
+            return _observed.Values.Select(o => o.Incident).FirstOrDefault(i => i.Id == id);
+        }
+    }
+
+    // The observe-only incident a would-have suspension adds to: this window's, or a new one (stored at once, so its
+    // id is known before the alert names it; rare: once per identity and window).
+    private Incident WouldHaveSuspended(Suspension suspension, in Submission submission, in Decision decision, ReadOnlySpan<long> counts, out bool opened)
+    {
+        var window = _rules.Rules.FirstOrDefault(r => r.Name == suspension.Rule)?.Window ?? TimeSpan.FromHours(1);
+        var now = submission.Time;
+        opened = false;
+        (Incident Incident, DateTimeOffset Until) known;
+        lock (_observed)
+        {
+            if (!_observed.TryGetValue(suspension.Identity, out known) || known.Until <= now)
+            {
+                if (_observed.Count >= 1024)
+                {
+                    foreach (var stale in _observed.Where(o => o.Value.Until <= now).Select(o => o.Key).ToList())
+                    {
+                        _observed.Remove(stale);
+                    }
+                }
+
+                known = (WouldHaveBeen(suspension, submission, decision, counts), suspension.Since + window);
+                _observed[suspension.Identity] = known;
+                opened = true;
+            }
+        }
+
+        if (opened)
+        {
+            try
+            {
+                _incidents.AddAsync(known.Incident).GetAwaiter().GetResult();
+            }
+            catch
+            {
+                // Not stored, so never alerted: the next would-have suspension of this identity tries again.
+                lock (_observed)
+                {
+                    _observed.Remove(suspension.Identity);
+                }
+
+                throw;
+            }
+
+            LogWouldSuspend(suspension.Identity.ToString(), suspension.Rule ?? "-", suspension.Reason);
+        }
+
+        return known.Incident;
+    }
+
+    private Incident WouldHaveBeen(Suspension suspension, in Submission submission, in Decision decision, ReadOnlySpan<long> counts)
+    {
+        var incident = new Incident
+        {
+            Identity = suspension.Identity,
+            Rule = suspension.Rule,
+            Reason = suspension.Reason,
+            OpenedAt = suspension.Since,
+            ClosedAt = suspension.Since,
+            ClosedBy = "floodgate",
+            Resolution = Incident.ObservedResolution,
+        };
+        AddCounters(incident, suspension, decision, counts);
+        incident.Timeline.Add(new IncidentEvent(suspension.Since, "would-suspend", suspension.By,
+            suspension.Reason + "; observe mode: nobody was suspended and no mail held"));
+        incident.Evidence.FirstSubmission = submission.Time;
+        incident.Evidence.LoginInvolved = submission.HasLogin;
+        return incident;
+    }
+
     private static Incident Provisional(Suspension suspension) => new()
     {
         Identity = suspension.Identity,
@@ -418,16 +531,7 @@ public sealed partial class IncidentBook
         lock (incident)
         {
             incident.AutoReleaseAt = rule?.ReleaseAfter is { } after ? suspension.Since + after : null;
-            for (var i = 0; i < counts.Length && i < _rules.Rules.Count; i++)
-            {
-                var r = _rules.Rules[i];
-                if (counts[i] >= 0 && r.Scope == suspension.Identity.Scope)
-                {
-                    var max = decision is { Rule: { } decisive } d && decisive == r ? d.Max : r.MaxFor(suspension.Identity.Key);
-                    incident.Evidence.Counters.Add(new CounterValue(r.Name, r.UnitText, counts[i], max, r.WindowText));
-                }
-            }
-
+            AddCounters(incident, suspension, decision, counts);
             incident.Timeline.Add(new IncidentEvent(suspension.Since, "suspended", suspension.By,
                 suspension.Reason + (incident.AutoReleaseAt is { } at ? $"; released automatically at {at:u}" : "; until an admin releases it")));
             if (submission is { } s)
@@ -450,6 +554,19 @@ public sealed partial class IncidentBook
         return incident;
     }
 
+    private void AddCounters(Incident incident, Suspension suspension, Decision? decision, ReadOnlySpan<long> counts)
+    {
+        for (var i = 0; i < counts.Length && i < _rules.Rules.Count; i++)
+        {
+            var r = _rules.Rules[i];
+            if (counts[i] >= 0 && r.Scope == suspension.Identity.Scope)
+            {
+                var max = decision is { Rule: { } decisive } d && decisive == r ? d.Max : r.MaxFor(suspension.Identity.Key);
+                incident.Evidence.Counters.Add(new CounterValue(r.Name, r.UnitText, counts[i], max, r.WindowText));
+            }
+        }
+    }
+
     private void Announce(Incident incident)
     {
         foreach (var alerts in _alerts)
@@ -457,6 +574,9 @@ public sealed partial class IncidentBook
             alerts.Opened(incident);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WOULD HAVE SUSPENDED {Identity} by rule {Rule} (observe mode, nothing enforced): {Reason}")]
+    private partial void LogWouldSuspend(string identity, string rule, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "relay: the next hop refused {Count} recipients of mail counted against {Identity}")]
     private partial void LogRefusedByNextHop(string identity, int count);

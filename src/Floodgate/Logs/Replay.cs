@@ -35,7 +35,8 @@ public sealed class Replay
     public Replay(FloodgateOptions options)
     {
         _options = options;
-        var engine = new DecisionEngine(options.Rules, new MemoryCounterStore(options.Rules), new MemoryAccountStore());
+        // Replay reports what enforcing would have done, whatever mode the configuration is in (observe included).
+        var engine = new DecisionEngine(options.Rules, new MemoryCounterStore(options.Rules), new MemoryAccountStore()) { IgnoresModes = true };
         _pipeline = new DecisionPipeline(engine, options with { FailMode = FailMode.Open }, DecisionLog.Open("none"), NullLogger<DecisionPipeline>.Instance);
         _point = new EnforcementPoint("replay", new VerdictNames(), options.TrustedNetworks);
         _scratch = _pipeline.NewScratch(_point);

@@ -100,6 +100,18 @@ public sealed partial class DecisionPipeline
 
         if (decision.Verdict == Verdict.Accept)
         {
+            if (decision.WouldSuspend)
+            {
+                try
+                {
+                    _incidents?.Observe(submission, decision, stage, recipient.Span, scratch.Counts);
+                }
+                catch (Exception e)
+                {
+                    LogIncidentFailed(e, point.Name);
+                }
+            }
+
             return decision;
         }
 

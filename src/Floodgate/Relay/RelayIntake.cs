@@ -71,7 +71,8 @@ public sealed partial class RelayIntake
             ClientAddress = transaction.ClientAddress.ToString(),
             Helo = transaction.Helo,
             Login = transaction.Login,
-            CountedAs = decision.Identity?.ToString() ?? (identity is null ? null : new Identity(Scope.Account, identity).ToString()),
+            // Observe mode accepts with the would-have identity beside it: accepted mail counts against its account.
+            CountedAs = (decision.IsObserved ? null : decision.Identity?.ToString()) ?? (identity is null ? null : new Identity(Scope.Account, identity).ToString()),
             ReceivedAt = transaction.ReceivedAt,
             Size = content.Length,
             Subject = headers.Subject,

@@ -158,7 +158,7 @@ public sealed partial class DebianPackageTests(DebianPackage package, ITestOutpu
         var unit = (await File.ReadAllLinesAsync(Unit)).Select(l => l.Split('=', 2)).Where(p => p.Length == 2 && !p[0].StartsWith('#'))
             .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
         Assert.Equal(("true", "strict", State), (unit["NoNewPrivileges"], unit["ProtectSystem"], unit["ReadWritePaths"]));
-        Assert.False(unit.ContainsKey("ExecReload"), "the daemon has no configuration reload; the unit must not claim one");
+        Assert.Equal("/bin/kill -HUP $MAINPID", unit["ExecReload"]);
         var (who, group, home) = (unit["User"], unit["Group"], State);
         var runtime = $"/run/{unit["RuntimeDirectory"]}";
         Assert.Equal(0, (await DebianPackage.ShellAsync("install", $"-d -o {who} -g {group} -m {unit["RuntimeDirectoryMode"]} {runtime}")).Exit);
@@ -229,6 +229,28 @@ public sealed partial class DebianPackageTests(DebianPackage package, ITestOutpu
         }
 
         await LogInAsync();
+
+        // systemctl reload: ExecReload with the main pid; the packaged file is read again and the process goes on.
+        var reload = unit["ExecReload"].Replace("$MAINPID", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Split(' ', 2);
+        Assert.Equal(0, (await DebianPackage.ShellAsync(reload[0], reload[1])).Exit);
+        for (var i = 0; i < 100 && !Reloaded(); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        lock (lines)
+        {
+            Assert.True(Reloaded(), $"no reload line after ExecReload:\n{string.Join('\n', lines)}");
+        }
+
+        Assert.False(process.HasExited, "ExecReload must not end the service");
+        bool Reloaded()
+        {
+            lock (lines)
+            {
+                return lines.Any(l => l.Contains("reload: /etc/floodgate/floodgate.yml applied: mode enforce", StringComparison.Ordinal));
+            }
+        }
 
         Assert.Equal(0, (await DebianPackage.ShellAsync("kill", $"-TERM {process.Id}")).Exit);
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));

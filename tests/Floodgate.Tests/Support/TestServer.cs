@@ -22,7 +22,12 @@ internal sealed class TestServer : IAsyncDisposable
         Options = options;
     }
 
+    private string _head = "";
+
     public FloodgateOptions Options { get; }
+
+    /// <summary>Rewrites the configuration file (a server started with configFile): the same listeners and data, then <paramref name="yaml"/>.</summary>
+    public void RewriteConfig(string yaml) => File.WriteAllText(Options.ConfigFile!, _head + yaml);
 
     public IPEndPoint Tcp => _app.Services.GetRequiredService<PolicyListeners>().BoundTcpEndpoints.First();
 
@@ -44,7 +49,7 @@ internal sealed class TestServer : IAsyncDisposable
     /// it listens on a free loopback port and a Unix socket in its temp folder.
     /// </summary>
     public static async Task<TestServer> StartAsync(string yaml, TimeProvider? time = null, ICounterStore? counters = null, string[]? listen = null,
-        string? dataDirectory = null, string[]? relay = null, string[]? kerioLogs = null)
+        string? dataDirectory = null, string[]? relay = null, string[]? kerioLogs = null, bool configFile = false)
     {
         var folder = Directory.CreateTempSubdirectory("floodgate-test-").FullName;
         var sock = Path.Combine(folder, "policy.sock");
@@ -52,11 +57,18 @@ internal sealed class TestServer : IAsyncDisposable
         var relays = relay is null ? "" : $"  relay: [{string.Join(", ", relay.Select(e => $"\"{e}\""))}]\n";
         relays += kerioLogs is null ? "" : $"  log: [{string.Join(", ", kerioLogs.Select(p => $"{{ path: \"{p}\", format: kerio }}"))}]\n";
         var config = $"listen:\n  policy: [{endpoints}]\n  admin: 127.0.0.1:0\n{relays}data_dir: {dataDirectory ?? folder}\nlog:\n  decisions: {Path.Combine(folder, "decisions.log")}\n" + yaml;
-        var options = ConfigLoader.Parse(config, "test.yml");
+        // With configFile, the configuration is a file (floodgate.yml in the temp folder) that a reload reads again.
+        var file = Path.Combine(folder, "floodgate.yml");
+        if (configFile)
+        {
+            File.WriteAllText(file, config);
+        }
+
+        var options = configFile ? ConfigLoader.Load(file, new System.Collections.Hashtable()) : ConfigLoader.Parse(config, "test.yml");
         var logs = new LogCollector();
         var app = FloodgateHost.Build(options, time, b => b.AddProvider(logs), counters);
         await app.StartAsync();
-        var server = new TestServer(app, folder, options);
+        var server = new TestServer(app, folder, options) { _head = config[..^yaml.Length] };
         server.Logs.Attach(logs);
         return server;
     }

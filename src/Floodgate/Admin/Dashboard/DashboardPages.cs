@@ -151,6 +151,14 @@ public static class DashboardPages
         var incidentRows = open.Count == 0
             ? "<tr><td colspan=\"4\" class=\"empty\">No open incident.</td></tr>"
             : string.Concat(open.Select(i => $"<tr><td><a href=\"/incidents/{i.Id}\">#{i.Id}</a></td><td>{AccountLink(i.Identity.Key)}</td><td>{E(i.Reason)}</td><td>{Time(i.OpenedAt)}</td></tr>"));
+        var observed = containment.ObservedIncidents.Select(i => i.Snapshot()).ToList();
+        var observedSection = observed.Count == 0 && !options.Rules.Observed.Any() ? "" : $"""
+            <section id="would-suspend"><h2>Would have been suspended (observe mode, nothing enforced)</h2>
+            <table><thead><tr><th>incident</th><th>account</th><th>reason</th><th>when</th></tr></thead><tbody>{(observed.Count == 0
+                ? "<tr><td colspan=\"4\" class=\"empty\">No account would have been suspended lately.</td></tr>"
+                : string.Concat(observed.Select(i => $"<tr><td><a href=\"/incidents/{i.Id}\">#{i.Id}</a></td><td>{AccountLink(i.Identity.Key)}</td><td>{E(i.Reason)}</td><td>{Time(i.OpenedAt)}</td></tr>")))}</tbody></table>
+            </section>
+            """;
         var listenerRows = string.Concat(listeners.Handlers.Select(h =>
             $"<tr><td>policy</td><td><code>{E(PolicyListeners.NameOf(h.Endpoint, h.Listen))}</code></td><td>{State("listening")}</td><td>{E(h.Handler.Connections)} of {E(options.Policy.MaxConnections)}</td></tr>"))
             + string.Concat(relays.Handlers.Select(h =>
@@ -177,6 +185,7 @@ public static class DashboardPages
             <section id="top"><h2>Top senders now</h2>
             <table><thead><tr><th>account</th><th>counters against limits</th></tr></thead><tbody>{topRows}</tbody></table>
             </section>
+            {observedSection}
             <section id="open-incidents"><h2>Open incidents</h2>
             <table><thead><tr><th>incident</th><th>account</th><th>reason</th><th>opened</th></tr></thead><tbody>{incidentRows}</tbody></table>
             </section>
@@ -228,7 +237,8 @@ public static class DashboardPages
         var summary = view.State == "suspended"
             ? $"<p>Suspended {Time(view.Since)} {(view.Rule is null ? "by hand" : $"by rule <strong>{E(view.Rule)}</strong>")} ({E(view.By)}): {E(view.Reason)}"
               + (view.AutoReleaseAt is { } auto ? $"; released automatically {Time(auto)}" : "") + "</p>"
-            : "<p>Sending normally within its limits.</p>";
+            : WouldHave(recent, containment.ObservedIncidents.FirstOrDefault(i => i.Identity == identity))
+              ?? "<p>Sending normally within its limits.</p>";
         var heldRows = string.Concat(heldEntries.Select(e => $"""
             <tr><td>{Time(e.HeldAt)}</td><td>{E(e.Place)}</td><td>{E(e.Id)}</td><td>{E(e.Sender ?? "-")}</td><td>{E(e.Reason)}</td></tr>
             """));
@@ -239,8 +249,8 @@ public static class DashboardPages
         var decisionRows = recent.Count == 0
             ? "<tr><td colspan=\"7\" class=\"empty\">No decision since Floodgate started.</td></tr>"
             : string.Concat(recent.Select(d => $"""
-                <tr class="verdict-{ScopeNames.Of(d.Decision.Verdict)}"><td>{Time(d.Submission.Time)}</td><td>{E(d.Listener)}, {(d.Stage == DecisionStage.Count ? "counted" : "checked")}</td>
-                <td>{E(ScopeNames.Of(d.Decision.Verdict))}</td><td>{E(d.Decision.Rule?.Name ?? "-")}</td><td>{E(d.Submission.RecipientCount)}</td>
+                <tr class="verdict-{(d.Decision.IsObserved ? "observed" : ScopeNames.Of(d.Decision.Verdict))}"><td>{Time(d.Submission.Time)}</td><td>{E(d.Listener)}, {(d.Stage == DecisionStage.Count ? "counted" : "checked")}</td>
+                <td>{E(VerdictText(d.Decision))}</td><td>{E(d.Decision.Rule?.Name ?? "-")}</td><td>{E(d.Submission.RecipientCount)}</td>
                 <td>{E(d.Submission.ClientAddress ?? "-")}</td><td>{E(d.Decision.Reason)}</td></tr>
                 """));
 
@@ -260,8 +270,33 @@ public static class DashboardPages
         return Page(context, key, main);
     }
 
+    // Observe mode's account state: what would have happened to it lately, which nothing enforced.
+    private static string? WouldHave(IReadOnlyList<Admin.RecentDecision> recent, Incident? observed)
+    {
+        var last = recent.FirstOrDefault(d => d.Decision.IsObserved);
+        if (last.Listener is null && observed is null)
+        {
+            return null;
+        }
+
+        var text = "<p id=\"would-have\" class=\"observe\">Observe mode, not enforced: ";
+        if (observed is not null)
+        {
+            text += $"would have been <strong>suspended</strong> {Time(observed.OpenedAt)} by rule <strong>{E(observed.Rule ?? "-")}</strong>"
+                + $" (<a href=\"/incidents/{observed.Id}\">incident #{observed.Id}</a>, observe only)";
+        }
+
+        if (last.Listener is not null)
+        {
+            text += (observed is null ? "" : "; ") + $"last <strong>{E(ScopeNames.WouldHave(last.Decision.Observed))}</strong> {Time(last.Submission.Time)}"
+                + $" by rule <strong>{E(last.Decision.Rule?.Name ?? "-")}</strong>";
+        }
+
+        return text + ". Its mail is delivered.</p>";
+    }
+
     private static string IncidentBlock(Incident i) => $"""
-        <article class="incident" data-id="{i.Id}"><h3><a href="/incidents/{i.Id}">Incident #{i.Id}</a> <span class="incident-state">{State(i.IsOpen ? "open" : "closed")}</span></h3>
+        <article class="incident" data-id="{i.Id}"><h3><a href="/incidents/{i.Id}">Incident #{i.Id}</a> <span class="incident-state">{State(i.IsObserveOnly ? "observe-only" : i.IsOpen ? "open" : "closed")}</span></h3>
         <p>{E(i.Reason)}{(i.Resolution is null ? "" : $" · {E(i.Resolution)} by {E(i.ClosedBy)} {Time(i.ClosedAt)}")}</p>
         <ol class="timeline">{string.Concat(i.Timeline.Select(t => $"<li>{Time(t.At)} <strong>{E(t.Kind)}</strong> by {E(t.By)}{(t.Detail.Length > 0 ? ": " + E(t.Detail) : "")}</li>"))}</ol>
         </article>
@@ -324,7 +359,7 @@ public static class DashboardPages
         var rows = list.Count == 0
             ? "<tr><td colspan=\"6\" class=\"empty\">No incident yet.</td></tr>"
             : string.Concat(list.Select(i => $"""
-                <tr data-id="{i.Id}"><td><a href="/incidents/{i.Id}">#{i.Id}</a></td><td>{AccountLink(i.Identity.Key)}</td><td>{State(i.IsOpen ? "open" : "closed")}</td>
+                <tr data-id="{i.Id}"><td><a href="/incidents/{i.Id}">#{i.Id}</a></td><td>{AccountLink(i.Identity.Key)}</td><td>{State(i.IsObserveOnly ? "observe-only" : i.IsOpen ? "open" : "closed")}</td>
                 <td>{E(i.Rule ?? "by hand")}</td><td>{Time(i.OpenedAt)}</td><td>{E(i.Resolution ?? "")}</td></tr>
                 """));
         var main = $"""

@@ -40,6 +40,27 @@ public static class Html
 
     public static string State(string state) => $"<span class=\"state {E(state)}\">{E(state)}</span>";
 
+    /// <summary>What every page says while anything is only observed: the whole deployment, or which limits.</summary>
+    public static string ObserveBanner(Engine.RuleSet rules)
+    {
+        if (rules.Mode == Engine.EnforcementMode.Observe)
+        {
+            return "<p class=\"observe-banner\" id=\"observe-banner\"><strong>Observe mode: nothing is enforced.</strong> Every decision is made, logged and counted,"
+                + " and shown here as \"would have deferred / held / suspended\", but all mail is accepted and nobody is suspended."
+                + " Set <code>mode: enforce</code> in the configuration and reload to enforce.</p>";
+        }
+
+        var observed = rules.Observed.Select(r => r.Name).ToList();
+        return observed.Count == 0 ? ""
+            : $"<p class=\"observe-banner\" id=\"observe-banner\"><strong>Observe only: {E(string.Join(", ", observed))}.</strong>"
+              + " These limits' verdicts are recorded as \"would have\", not enforced; the other limits are enforced.</p>";
+    }
+
+    /// <summary>A decision's verdict as the dashboard shows it: "accept (would have held)" where observe mode changed it.</summary>
+    public static string VerdictText(in Engine.Decision decision) => decision.IsObserved
+        ? $"accept ({Engine.ScopeNames.WouldHave(decision.Observed)}{(decision.WouldSuspend ? ", would have suspended" : "")})"
+        : Engine.ScopeNames.Of(decision.Verdict);
+
     /// <summary>A whole page: header with navigation and logout, then <paramref name="main"/>.</summary>
     public static IResult Page(HttpContext context, string title, string main, bool refresh = true, bool signedIn = true, int status = 200)
     {
@@ -49,6 +70,7 @@ public static class Html
               + "<span class=\"updated\" id=\"updated\"></span>"
               + $"<form method=\"post\" action=\"/logout\" class=\"inline\">{CsrfInput(csrf)}<button type=\"submit\" class=\"plain\">Log out</button></form></header>"
             : "<header><span class=\"brand\">Floodgate</span></header>";
+        var banner = signedIn && context.RequestServices.GetService<Configuration.FloodgateOptions>() is { } options ? ObserveBanner(options.Rules) : "";
         var html = $"""
             <!doctype html>
             <html lang="en">
@@ -61,6 +83,7 @@ public static class Html
             </head>
             <body{(refresh ? " data-refresh=\"3\"" : "")}>
             {header}
+            {banner}
             <main id="main">
             {main}
             </main>
