@@ -241,6 +241,12 @@ public static class FloodgateCommands
                 foreach (var rule in options.Rules.Rules)
                 {
                     output.WriteLine($"  limit {rule}{(rule.Overrides.Count > 0 ? $", {rule.Overrides.Count} overrides" : "")}");
+                    if (rule.Unit == Engine.LimitUnit.Bytes)
+                    {
+                        output.WriteLine($"    {rule.Name} counts bytes: Postfix sends a message's size at END-OF-MESSAGE (smtpd_end_of_data_restrictions, "
+                            + "deploy/postfix/main.cf.end-of-data); asked at DATA, it knows only the size the client declared (MAIL FROM SIZE=), "
+                            + "often none. The relay and the log readers know every message's size.");
+                    }
                 }
 
                 output.WriteLine($"  exempt: {(options.Rules.Exempt.Count == 0 ? "none" : string.Join(", ", options.Rules.Exempt))}");

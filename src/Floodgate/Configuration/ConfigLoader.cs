@@ -320,9 +320,9 @@ public sealed partial class ConfigLoader
         };
     }
 
-    private Dictionary<string, Dictionary<string, (long Max, YamlNode Node)>> ReadOverrides(YamlMappingNode root)
+    private Dictionary<string, Dictionary<string, (long Max, YamlNode Node, bool Sized)>> ReadOverrides(YamlMappingNode root)
     {
-        var result = new Dictionary<string, Dictionary<string, (long, YamlNode)>>(StringComparer.OrdinalIgnoreCase);
+        var result = new Dictionary<string, Dictionary<string, (long, YamlNode, bool)>>(StringComparer.OrdinalIgnoreCase);
         if (Section(root, "overrides") is not { } section)
         {
             return result;
@@ -342,7 +342,7 @@ public sealed partial class ConfigLoader
                 continue;
             }
 
-            var limits = new Dictionary<string, (long, YamlNode)>(StringComparer.Ordinal);
+            var limits = new Dictionary<string, (long, YamlNode, bool)>(StringComparer.Ordinal);
             foreach (var (ruleNode, maxNode) in perRule.Children)
             {
                 if (ruleNode is not YamlScalarNode { Value: { } rule })
@@ -351,9 +351,14 @@ public sealed partial class ConfigLoader
                     continue;
                 }
 
-                if (ParseCount(maxNode, $"overrides.{key}.{rule}") is { } max)
+                // A size (500MB) is for a bytes limit; the limit's unit, known later, says whether it fits.
+                if (maxNode is YamlScalarNode { Value: { } text } && SizeOf(text) is { } size && !text.All(char.IsAsciiDigit))
                 {
-                    limits[rule] = (max, ruleNode);
+                    limits[rule] = (size, ruleNode, true);
+                }
+                else if (ParseCount(maxNode, $"overrides.{key}.{rule}") is { } max)
+                {
+                    limits[rule] = (max, ruleNode, false);
                 }
             }
 
@@ -363,7 +368,7 @@ public sealed partial class ConfigLoader
         return result;
     }
 
-    private List<LimitRule> ReadRules(YamlMappingNode root, Dictionary<string, Dictionary<string, (long Max, YamlNode Node)>> overrides)
+    private List<LimitRule> ReadRules(YamlMappingNode root, Dictionary<string, Dictionary<string, (long Max, YamlNode Node, bool Sized)>> overrides)
     {
         var rules = new List<LimitRule>();
         if (!root.Children.TryGetValue(new YamlScalarNode("limits"), out var node) || node is YamlScalarNode { Value: null or "" })
@@ -402,12 +407,19 @@ public sealed partial class ConfigLoader
             var scope = Enum(item, "scope", path + ".scope", ["account", "sender", "sender_domain", "client_ip"],
                 v => v switch { "sender" => Scope.Sender, "sender_domain" => Scope.SenderDomain, "client_ip" => Scope.ClientIp, _ => Scope.Account },
                 Scope.Account, required: true);
-            var unit = Enum(item, "unit", path + ".unit", ["messages", "recipients"],
-                v => v == "recipients" ? LimitUnit.Recipients : LimitUnit.Messages, LimitUnit.Messages, required: true);
+            var unit = Enum(item, "unit", path + ".unit", ["messages", "recipients", "bytes"],
+                v => v switch { "recipients" => LimitUnit.Recipients, "bytes" => LimitUnit.Bytes, _ => LimitUnit.Messages }, LimitUnit.Messages, required: true);
             var action = Enum(item, "action", path + ".action", ["defer", "hold", "reject", "suspend"],
                 v => v switch { "hold" => LimitAction.Hold, "reject" => LimitAction.Reject, "suspend" => LimitAction.Suspend, _ => LimitAction.Defer },
                 LimitAction.Defer, required: true);
-            var max = Scalar(item, "max", path + ".max", required: true) is { } maxNode ? ParseCount(maxNode, path + ".max") : null;
+            // A bytes limit takes a size (500MB, 2GiB or a number of bytes) and counts in KiB.
+            var max = unit == LimitUnit.Bytes
+                ? Size(item, "max", path + ".max", 1024, 1L << 50) / 1024
+                : Scalar(item, "max", path + ".max", required: true) is { } maxNode ? ParseCount(maxNode, path + ".max") : null;
+            if (unit == LimitUnit.Bytes && item.Children.Keys.All(k => (k as YamlScalarNode)?.Value != "max"))
+            {
+                Error(item, path + ".max", "is missing");
+            }
             TimeSpan window = default;
             if (Scalar(item, "per", path + ".per", required: true) is { } perNode && !Durations.TryParse(perNode.Value ?? "", out window))
             {
@@ -437,9 +449,14 @@ public sealed partial class ConfigLoader
             }
 
             var mode = Enum(item, "mode", path + ".mode", Modes, ModeOf, EnforcementMode.Enforce);
+            foreach (var (key, sized) in overrides.Where(o => o.Value.TryGetValue(name, out var v) && v.Sized && unit != LimitUnit.Bytes).Select(o => (o.Key, o.Value[name])))
+            {
+                Error(sized.Node, $"overrides.{key}.{name}", $"a size applies only to a limit with unit: bytes; {name} counts {ScopeNames.Of(unit)}");
+            }
+
             var ruleOverrides = overrides
                 .Where(o => o.Value.ContainsKey(name))
-                .ToDictionary(o => o.Key, o => o.Value[name].Max, StringComparer.OrdinalIgnoreCase);
+                .ToDictionary(o => o.Key, o => unit == LimitUnit.Bytes ? o.Value[name].Max / 1024 : o.Value[name].Max, StringComparer.OrdinalIgnoreCase);
             rules.Add(new LimitRule(name, scope, unit, max.Value, window, action, ruleOverrides) { ReleaseAfter = releaseAfter, Mode = mode });
         }
 
@@ -1038,9 +1055,21 @@ public sealed partial class ConfigLoader
         }
 
         var text = node.Value?.Trim() ?? "";
+        if (SizeOf(text) is { } bytes && bytes >= min && bytes <= max)
+        {
+            return bytes;
+        }
+
+        Error(node, path, $"'{text}' is not a size from {min} to {max} bytes: write a number with B, KB, MB, GB, KiB, MiB or GiB, for example 512MiB");
+        return null;
+    }
+
+    // "512MiB", "200MB", "1048576" as bytes; null when it is not a size (or past 2^50 bytes).
+    private static long? SizeOf(string text)
+    {
+        text = text.Trim();
         var digits = text.TakeWhile(char.IsAsciiDigit).Count();
-        var unit = text[digits..].Trim().ToUpperInvariant();
-        long? multiplier = unit switch
+        long? multiplier = text[digits..].Trim().ToUpperInvariant() switch
         {
             "" or "B" => 1,
             "KB" => 1000,
@@ -1051,14 +1080,9 @@ public sealed partial class ConfigLoader
             "GIB" => 1L << 30,
             _ => null,
         };
-        if (digits is > 0 and < 16 && multiplier is { } m && long.Parse(text[..digits], CultureInfo.InvariantCulture) is var n
-            && n <= max / m && n * m is var bytes && bytes >= min)
-        {
-            return bytes;
-        }
-
-        Error(node, path, $"'{text}' is not a size from {min} to {max} bytes: write a number with B, KB, MB, GB, KiB, MiB or GiB, for example 512MiB");
-        return null;
+        return digits is > 0 and < 16 && multiplier is { } m && long.Parse(text[..digits], CultureInfo.InvariantCulture) is var n && n <= (1L << 50) / m
+            ? n * m
+            : null;
     }
 
     private long? ParseCount(YamlNode node, string path, long min = 0, long max = 1_000_000_000)

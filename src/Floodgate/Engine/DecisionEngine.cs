@@ -84,7 +84,7 @@ public sealed class DecisionEngine
                 }
 
                 // At check stage the message's size is unknown: a limit is enforced only once it has no room at all.
-                var units = stage == DecisionStage.Check ? 1 : rule.UnitsOf(submission.RecipientCount);
+                var units = stage == DecisionStage.Check ? 1 : rule.UnitsOf(submission.RecipientCount, submission.Size);
                 var max = !Overrides.IsEmpty && Overrides.TryGet(rule.Name, key, out var set) ? set : rule.MaxFor(key);
                 if (exemption is { Max: { } raised } && rule.Scope == Scope.Account && raised > max)
                 {

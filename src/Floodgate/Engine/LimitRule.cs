@@ -62,7 +62,7 @@ public sealed class LimitRule
     /// <summary>The window as configured ("1h"), for texts and log lines.</summary>
     public string WindowText { get; }
 
-    /// <summary>"messages" or "recipients".</summary>
+    /// <summary>"messages", "recipients" or "KiB".</summary>
     public string UnitText { get; }
 
     /// <summary>Length of one counting slot in ticks: the window divided by <see cref="SlotsPerWindow"/>, rounded up.</summary>
@@ -93,8 +93,16 @@ public sealed class LimitRule
         return at >= 0 && _overrideLookup.TryGetValue(key.AsSpan(at + 1), out max) ? max : Max;
     }
 
-    /// <summary>Units one message adds to this rule's counter.</summary>
-    public long UnitsOf(int recipientCount) => Unit == LimitUnit.Messages ? 1 : Math.Max(recipientCount, 0);
+    /// <summary>Units one message adds to this rule's counter (for bytes: its size in KiB, rounded up).</summary>
+    public long UnitsOf(int recipientCount, long size = 0) => Unit switch
+    {
+        LimitUnit.Messages => 1,
+        LimitUnit.Recipients => Math.Max(recipientCount, 0),
+        _ => KiBOf(size),
+    };
+
+    /// <summary>A size in bytes as the KiB a bytes limit counts: rounded up, so a limit is never passed by a remainder.</summary>
+    public static long KiBOf(long bytes) => bytes <= 0 ? 0 : (bytes + 1023) / 1024;
 
     public override string ToString() =>
         $"{Name} ({ScopeNames.Of(Scope)}, {Max} {UnitText} per {WindowText}, {ScopeNames.Of(Action)}{(Mode == EnforcementMode.Observe ? ", observe only" : "")})";

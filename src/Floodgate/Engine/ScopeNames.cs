@@ -34,7 +34,12 @@ public static class ScopeNames
         _ => throw new ArgumentOutOfRangeException(nameof(verdict)),
     };
 
-    public static string Of(LimitUnit unit) => unit == LimitUnit.Messages ? "messages" : "recipients";
+    public static string Of(LimitUnit unit) => unit switch
+    {
+        LimitUnit.Messages => "messages",
+        LimitUnit.Recipients => "recipients",
+        _ => "KiB",
+    };
 
     public static string Of(LimitAction action) => action switch
     {

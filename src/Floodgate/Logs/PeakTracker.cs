@@ -1,22 +1,25 @@
 namespace Floodgate.Logs;
 
 /// <summary>
-/// An account's busiest stretch in each window (messages and recipients in any window-long interval), computed
+/// An account's busiest stretch in each window (messages, recipients and KiB in any window-long interval), computed
 /// exactly from its messages of the last day: memory is its messages within the longest window.
 /// </summary>
 public sealed class PeakTracker
 {
     private readonly TimeSpan[] _windows;
-    private readonly Queue<(DateTimeOffset At, int Recipients)>[] _inWindow;
+    private readonly Queue<(DateTimeOffset At, int Recipients, long KiB)>[] _inWindow;
     private readonly long[] _messages;
     private readonly long[] _recipients;
+    private readonly long[] _kib;
 
     public PeakTracker(IReadOnlyList<TimeSpan> windows)
     {
         _windows = [.. windows];
-        _inWindow = [.. windows.Select(_ => new Queue<(DateTimeOffset, int)>())];
+        _inWindow = [.. windows.Select(_ => new Queue<(DateTimeOffset, int, long)>())];
         _messages = new long[windows.Count];
         _recipients = new long[windows.Count];
+        _kib = new long[windows.Count];
+        PeakKiB = new long[windows.Count];
         PeakMessages = new long[windows.Count];
         PeakRecipients = new long[windows.Count];
     }
@@ -31,25 +34,40 @@ public sealed class PeakTracker
     /// <summary>The most recipients in any interval as long as each window.</summary>
     public long[] PeakRecipients { get; }
 
-    public void Add(DateTimeOffset at, int recipients)
+    /// <summary>The most KiB (each message rounded up, as a bytes limit counts) in any interval as long as each window.</summary>
+    public long[] PeakKiB { get; }
+
+    /// <summary>The peaks of the unit <paramref name="unit"/> counts.</summary>
+    public long[] PeaksOf(Engine.LimitUnit unit) => unit switch
     {
+        Engine.LimitUnit.Messages => PeakMessages,
+        Engine.LimitUnit.Recipients => PeakRecipients,
+        _ => PeakKiB,
+    };
+
+    public void Add(DateTimeOffset at, int recipients, long size = 0)
+    {
+        var kib = Engine.LimitRule.KiBOf(size);
         Messages++;
         Recipients += recipients;
         for (var i = 0; i < _windows.Length; i++)
         {
             var queue = _inWindow[i];
-            queue.Enqueue((at, recipients));
+            queue.Enqueue((at, recipients, kib));
             _messages[i]++;
             _recipients[i] += recipients;
+            _kib[i] += kib;
             while (queue.Count > 0 && queue.Peek().At <= at - _windows[i])
             {
                 var old = queue.Dequeue();
                 _messages[i]--;
                 _recipients[i] -= old.Recipients;
+                _kib[i] -= old.KiB;
             }
 
             PeakMessages[i] = Math.Max(PeakMessages[i], _messages[i]);
             PeakRecipients[i] = Math.Max(PeakRecipients[i], _recipients[i]);
+            PeakKiB[i] = Math.Max(PeakKiB[i], _kib[i]);
         }
     }
 }

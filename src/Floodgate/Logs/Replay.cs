@@ -81,7 +81,7 @@ public sealed class Replay
             _accounts[name] = account = new AccountReplay(name, new PeakTracker(_windows));
         }
 
-        account.Peaks.Add(submission.Time, submission.RecipientCount);
+        account.Peaks.Add(submission.Time, submission.RecipientCount, submission.Size);
         if (decision.Verdict == Verdict.Accept)
         {
             account.Accepted++;
@@ -136,8 +136,8 @@ public sealed class Replay
         foreach (var rule in _options.Rules.Rules)
         {
             var (max, needOverride) = Suggest(rule);
-            output.WriteLine($"  - {{ name: {rule.Name}, scope: {ScopeNames.Of(rule.Scope)}, unit: {rule.UnitText}, max: {max}, per: {rule.WindowText}, action: {ScopeNames.Of(rule.Action)} }}"
-                + (max == rule.Max ? "" : $"   # configured: {rule.Max}"));
+            output.WriteLine($"  - {{ name: {rule.Name}, scope: {ScopeNames.Of(rule.Scope)}, unit: {ConfigUnit(rule)}, max: {ConfigMax(rule, max)}, per: {rule.WindowText}, action: {ScopeNames.Of(rule.Action)} }}"
+                + (max == rule.Max ? "" : $"   # configured: {ConfigMax(rule, rule.Max)}"));
             foreach (var (account, peak) in needOverride)
             {
                 if (!overrides.TryGetValue(account, out var perRule))
@@ -152,7 +152,7 @@ public sealed class Replay
         output.WriteLine(overrides.Count == 0 ? "overrides: {}" : "overrides:");
         foreach (var (account, perRule) in overrides)
         {
-            output.WriteLine($"  \"{account}\": {{ {string.Join(", ", perRule.Select(p => $"{p.Key}: {p.Value}"))} }}");
+            output.WriteLine($"  \"{account}\": {{ {string.Join(", ", perRule.Select(p => $"{p.Key}: {ConfigMax(_options.Rules.Rules.First(r => r.Name == p.Key), p.Value)}"))} }}");
         }
     }
 
@@ -161,7 +161,7 @@ public sealed class Replay
         var index = Array.IndexOf(_windows, rule.Window);
         var peaks = _accounts.Values
             .Where(a => a.Name != "-" && !a.Name.EndsWith(IdentityKeys.NoLoginMark, StringComparison.Ordinal))
-            .Select(a => (a.Name, Peak: rule.Unit == LimitUnit.Messages ? a.Peaks.PeakMessages[index] : a.Peaks.PeakRecipients[index]))
+            .Select(a => (a.Name, Peak: a.Peaks.PeaksOf(rule.Unit)[index]))
             .OrderBy(p => p.Peak)
             .ToList();
         if (peaks.Count == 0)
@@ -174,6 +174,11 @@ public sealed class Replay
         var overrides = peaks.Where(p => p.Peak > max).Select(p => (p.Name, (long)Math.Ceiling(p.Peak * Headroom))).ToList();
         return (max, overrides);
     }
+
+    // As floodgate.yml writes them: a bytes limit's unit is "bytes" and its KiB a size.
+    private static string ConfigUnit(LimitRule rule) => rule.Unit == LimitUnit.Bytes ? "bytes" : rule.UnitText;
+
+    private static string ConfigMax(LimitRule rule, long max) => rule.Unit == LimitUnit.Bytes ? $"{max}KiB" : max.ToString(CultureInfo.InvariantCulture);
 
     private static string Cause(in Decision decision) => decision.Cause switch
     {

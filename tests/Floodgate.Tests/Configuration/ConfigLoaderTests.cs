@@ -58,8 +58,8 @@ public class ConfigLoaderTests
         "limits[0] (a).max: '-5' is not a whole number from 0 to 1000000000")]
     [InlineData("limits:\n  - { name: a, scope: account, unit: messages, per: 5m, action: defer }\n",
         "floodgate.yml:2:5: limits[0] (a).max: is missing")]
-    [InlineData("limits:\n  - { name: a, scope: account, unit: bytes, max: 5, per: 5m, action: defer }\n",
-        "limits[0] (a).unit: 'bytes' is not one of: messages, recipients")]
+    [InlineData("limits:\n  - { name: a, scope: account, unit: kilos, max: 5, per: 5m, action: defer }\n",
+        "limits[0] (a).unit: 'kilos' is not one of: messages, recipients, bytes")]
     [InlineData("limits:\n  - { name: a, scope: account, unit: messages, max: 5, per: 5m, action: drop }\n",
         "limits[0] (a).action: 'drop' is not one of: defer, hold, reject, suspend")]
     [InlineData("limits:\n  - { name: a, scope: account, unit: messages, max: 5, per: 5m, action: defer }\n  - { name: a, scope: account, unit: messages, max: 9, per: 1h, action: defer }\n",

@@ -15,16 +15,19 @@ public abstract class EngineModelTests
     private static readonly TimeSpan[] Windows = [TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromHours(1)];
     private static readonly LimitAction[] Actions = [LimitAction.Defer, LimitAction.Hold, LimitAction.Reject];
     private static readonly Scope[] Scopes = [Scope.Account, Scope.Sender, Scope.SenderDomain, Scope.ClientIp];
+    private static readonly LimitUnit[] Units = [LimitUnit.Messages, LimitUnit.Recipients, LimitUnit.Bytes];
 
     private static readonly Gen<LimitRule[]> GenRules =
-        Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1], Gen.Int[0, 25], Gen.Int[0, 3], Gen.Int[0, 2])
+        Gen.Select(Gen.Int[0, 3], Gen.Int[0, 2], Gen.Int[0, 25], Gen.Int[0, 3], Gen.Int[0, 2])
             .Array[1, 4]
-            .Select(specs => specs.Select((s, i) => new LimitRule($"r{i}", Scopes[s.Item1], s.Item2 == 0 ? LimitUnit.Messages : LimitUnit.Recipients,
+            .Select(specs => specs.Select((s, i) => new LimitRule($"r{i}", Scopes[s.Item1], Units[s.Item2],
                 s.Item3, Windows[s.Item4], Actions[s.Item5])).ToArray());
 
-    // A step: which user (0-7) sends from which client (0-2), how many recipients (1-6), after how long.
-    private static readonly Gen<(int User, int Client, int Recipients, long AdvanceMs)[]> GenTraffic =
-        Gen.Select(Gen.Int[0, 7], Gen.Int[0, 2], Gen.Int[1, 6], Gen.Frequency((6, Gen.Long[0, 2_000]), (3, Gen.Long[0, 30_000]), (1, Gen.Long[0, 4_000_000])))
+    // A step: which user (0-7) sends from which client (0-2), how many recipients (1-6) in how many bytes (0-8,000:
+    // up to 8 KiB against bytes limits of 0-25 KiB), after how long.
+    private static readonly Gen<(int User, int Client, int Recipients, long Size, long AdvanceMs)[]> GenTraffic =
+        Gen.Select(Gen.Int[0, 7], Gen.Int[0, 2], Gen.Int[1, 6], Gen.Long[0, 8_000],
+                Gen.Frequency((6, Gen.Long[0, 2_000]), (3, Gen.Long[0, 30_000]), (1, Gen.Long[0, 4_000_000])))
             .Array[1, 300];
 
     /// <summary>A fresh, empty counter store for one sample's rules.</summary>
@@ -48,7 +51,7 @@ public abstract class EngineModelTests
             {
                 now = now.AddMilliseconds(step.AdvanceMs);
                 var user = $"user{step.User}@d{step.User % 3}.example";
-                var submission = new Submission(user, user, step.Recipients, 100, $"198.51.100.{step.Client}", now);
+                var submission = new Submission(user, user, step.Recipients, step.Size, $"198.51.100.{step.Client}", now);
                 var keys = IdentityKeys.Of(submission, ruleSet.Fallback);
 
                 var mustRefuse = Verdict.Accept;
@@ -56,7 +59,7 @@ public abstract class EngineModelTests
                 foreach (var rule in rules)
                 {
                     var key = keys[rule.Scope]!;
-                    var units = rule.UnitsOf(step.Recipients);
+                    var units = rule.UnitsOf(step.Recipients, step.Size);
                     if (model.CountIn(rule, key, now, rule.Window) + units > rule.Max)
                     {
                         mustRefuse = Max(mustRefuse, ruleSet.VerdictOf(rule.Action));
@@ -81,7 +84,7 @@ public abstract class EngineModelTests
                     var key = keys[rule.Scope]!;
                     var exact = model.CountIn(rule, key, now, rule.Window);
                     var upper = model.CountIn(rule, key, now, Upper(rule));
-                    var added = decision.Verdict == Verdict.Accept ? rule.UnitsOf(step.Recipients) : 0;
+                    var added = decision.Verdict == Verdict.Accept ? rule.UnitsOf(step.Recipients, step.Size) : 0;
                     if (counts[rule.Index] < exact + added || counts[rule.Index] > upper + added)
                     {
                         throw new InvalidOperationException($"rule {rule.Name} count {counts[rule.Index]} outside [{exact + added}, {upper + added}]");
@@ -89,7 +92,7 @@ public abstract class EngineModelTests
 
                     if (decision.Verdict == Verdict.Accept)
                     {
-                        model.Add(rule, key, now, rule.UnitsOf(step.Recipients));
+                        model.Add(rule, key, now, rule.UnitsOf(step.Recipients, step.Size));
                     }
                 }
             }
