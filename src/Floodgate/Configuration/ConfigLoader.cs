@@ -18,7 +18,7 @@ public sealed partial class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["mode", "listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters"];
+    private static readonly string[] TopKeys = ["mode", "listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters", "max_recipients_per_message"];
     private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after", "mode"];
     private static readonly string[] Modes = ["enforce", "observe"];
@@ -245,9 +245,10 @@ public sealed partial class ConfigLoader
 
         var overrides = ReadOverrides(root);
         var rules = ReadRules(root, overrides);
+        var cap = ReadRecipientCap(root, overrides);
         foreach (var (key, rule, node) in overrides.SelectMany(o => o.Value.Select(r => (o.Key, r.Key, r.Value.Node))))
         {
-            if (!rules.Any(r => r.Name == rule))
+            if (!rules.Any(r => r.Name == rule) && rule != RecipientCapName)
             {
                 Error(node, $"overrides.{key}.{rule}", $"there is no limit named '{rule}'");
             }
@@ -300,7 +301,7 @@ public sealed partial class ConfigLoader
             CounterDurability = durability,
             CounterMemoryBudget = memoryBudget,
             PolicyEndpoints = endpoints,
-            Rules = new RuleSet(rules, fallback, suspended, exempt) { Mode = mode },
+            Rules = new RuleSet(rules, fallback, suspended, exempt) { Mode = mode, RecipientCap = cap },
             Sections = Fingerprints(root),
             TrustedNetworks = trusted,
             LogWatches = logWatches,
@@ -366,6 +367,27 @@ public sealed partial class ConfigLoader
         }
 
         return result;
+    }
+
+    /// <summary>The name of the per-message recipient cap, as a key of the configuration and of overrides.</summary>
+    public const string RecipientCapName = "max_recipients_per_message";
+
+    // max_recipients_per_message: a limit whose window is one message (its overrides under its own name).
+    private LimitRule? ReadRecipientCap(YamlMappingNode root, Dictionary<string, Dictionary<string, (long Max, YamlNode Node, bool Sized)>> overrides)
+    {
+        if (Scalar(root, RecipientCapName, RecipientCapName) is not { } node || ParseCount(node, RecipientCapName, 1, 10_000_000) is not { } max)
+        {
+            foreach (var (key, o) in overrides.Where(o => o.Value.ContainsKey(RecipientCapName)))
+            {
+                Error(o[RecipientCapName].Node, $"overrides.{key}.{RecipientCapName}", $"there is no {RecipientCapName} to override: set one at the top level");
+            }
+
+            return null;
+        }
+
+        var capOverrides = overrides.Where(o => o.Value.ContainsKey(RecipientCapName))
+            .ToDictionary(o => o.Key, o => o.Value[RecipientCapName].Max, StringComparer.OrdinalIgnoreCase);
+        return new LimitRule(RecipientCapName, Scope.Account, LimitUnit.Recipients, max, TimeSpan.FromSeconds(1), LimitAction.Reject, capOverrides);
     }
 
     private List<LimitRule> ReadRules(YamlMappingNode root, Dictionary<string, Dictionary<string, (long Max, YamlNode Node, bool Sized)>> overrides)

@@ -22,4 +22,7 @@ public sealed record PolicyOptions
     public string HoldText { get; init; } = "Floodgate: {identity} over limit {rule}";
 
     public string RejectText { get; init; } = "5.7.1 Sending limit reached for {identity}; message not accepted";
+
+    /// <summary>The refusal of a message with more recipients than max_recipients_per_message allows (policy and relay alike).</summary>
+    public const string TooManyRecipientsText = "5.5.3 Too many recipients in one message for {identity}; send it to fewer recipients at a time";
 }

@@ -42,6 +42,7 @@ public readonly record struct Decision(
         DecisionCause.Suspended => Suspension!.Summary,
         DecisionCause.StoreUnavailable => "the shared store is unavailable (fail mode closed)",
         DecisionCause.Failed => "the decision failed inside Floodgate (answered by the fail mode)",
+        DecisionCause.TooManyRecipients => $"{Identity} sent one message to {Units} recipients, more than the {Max} allowed in one message ({Rule!.Name})",
         _ =>
             $"{Identity} has sent {Count} of {Max} {Rule!.UnitText} allowed per {Rule.WindowText}"
             + $" and this message adds {Units} (rule {Rule.Name})" + (Suspension is null ? "" : $"; {Suspension.Identity} {(Observed == Verdict.Accept ? "suspended" : "would have been suspended")}"),

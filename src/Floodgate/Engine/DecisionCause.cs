@@ -12,6 +12,9 @@ public enum DecisionCause
     /// <summary>A limit would have been exceeded; nothing was counted.</summary>
     LimitExceeded,
 
+    /// <summary>The message has more recipients than one message may have (max_recipients_per_message); nothing was counted.</summary>
+    TooManyRecipients,
+
     /// <summary>The identity was already suspended; nothing was counted.</summary>
     Suspended,
 

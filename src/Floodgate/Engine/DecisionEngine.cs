@@ -65,6 +65,24 @@ public sealed class DecisionEngine
             observedSuspension = Observe(suspended);
         }
 
+        // One message to more recipients than any one message may have: refused, counted nowhere (in observe mode,
+        // recorded as would-have and decided on like any other).
+        if (observedSuspension is null && stage == DecisionStage.Count && Rules.RecipientCap is { } cap && (keys.Account ?? keys.Sender) is { } capped)
+        {
+            var allowed = !Overrides.IsEmpty && Overrides.TryGet(cap.Name, capped, out var set) ? set : cap.MaxFor(capped);
+            if (submission.RecipientCount > allowed)
+            {
+                var tooMany = new Decision(Verdict.Reject, DecisionCause.TooManyRecipients, cap,
+                    new Identity(keys.Account is null ? Scope.Sender : Scope.Account, capped), 0, submission.RecipientCount, allowed);
+                if (!observeAll && cap.Mode != EnforcementMode.Observe)
+                {
+                    return tooMany;
+                }
+
+                observedSuspension = Observe(tooMany);
+            }
+        }
+
         var rules = Rules.Rules;
         var charges = ArrayPool<CounterCharge>.Shared.Rent(rules.Count);
         // Each charge's count, then from rules.Count on each one's real limit (an observed charge tells the store none).

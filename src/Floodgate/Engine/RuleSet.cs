@@ -31,6 +31,12 @@ public sealed class RuleSet
 
     public IReadOnlyList<LimitRule> Rules { get; }
 
+    /// <summary>
+    /// The most recipients one message may have (max_recipients_per_message), per account with its overrides; null
+    /// when unlimited. A limit whose window is one message: over it the message is rejected and counted nowhere.
+    /// </summary>
+    public LimitRule? RecipientCap { get; init; }
+
     public FallbackIdentity Fallback { get; }
 
     public Verdict SuspendedVerdict { get; }

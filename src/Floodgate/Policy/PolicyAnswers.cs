@@ -13,6 +13,7 @@ public sealed class PolicyAnswers : Pipeline.IVerdictRenderer
     private readonly AnswerTemplate _defer;
     private readonly AnswerTemplate _hold;
     private readonly AnswerTemplate _reject;
+    private readonly AnswerTemplate _tooMany = new("550", PolicyOptions.TooManyRecipientsText);
     private readonly AnswerTemplate _storeUnavailable;
 
     public PolicyAnswers(PolicyOptions options, FailMode failMode)
@@ -25,7 +26,7 @@ public sealed class PolicyAnswers : Pipeline.IVerdictRenderer
         _storeUnavailable = new AnswerTemplate("DEFER_IF_PERMIT", StoreUnavailableText);
         // Every answer Format can write, the fail-mode ones included, however short the configured texts are.
         MaxAnswerBytes = Math.Max(_failAnswer.Length, PolicyAttributes.ActionPrefix.Length
-            + Math.Max(Math.Max(_defer.MaxBytes, _storeUnavailable.MaxBytes), Math.Max(_hold.MaxBytes, _reject.MaxBytes)) + 2);
+            + Math.Max(Math.Max(_defer.MaxBytes, _storeUnavailable.MaxBytes), Math.Max(_hold.MaxBytes, Math.Max(_reject.MaxBytes, _tooMany.MaxBytes))) + 2);
     }
 
     /// <summary>The most bytes <see cref="Format"/> writes.</summary>
@@ -52,6 +53,7 @@ public sealed class PolicyAnswers : Pipeline.IVerdictRenderer
         var template = decision.Verdict switch
         {
             _ when decision.Cause == DecisionCause.StoreUnavailable => _storeUnavailable,
+            _ when decision.Cause == DecisionCause.TooManyRecipients => _tooMany,
             Verdict.Defer => _defer,
             Verdict.Hold => _hold,
             _ => _reject,

@@ -15,13 +15,14 @@ public sealed class RelayAnswers : IVerdictRenderer
 {
     private static readonly byte[] Queued = Encoding.ASCII.GetBytes("250 2.0.0 Ok: queued as ");
     private readonly AnswerTemplate _reject;
+    private readonly AnswerTemplate _tooMany = new("550", PolicyOptions.TooManyRecipientsText);
     private readonly AnswerTemplate _unavailable;
 
     public RelayAnswers(PolicyOptions options)
     {
         _reject = new AnswerTemplate("550", options.RejectText);
         _unavailable = new AnswerTemplate("451", PolicyAnswers.StoreUnavailableText);
-        MaxAnswerBytes = Math.Max(Queued.Length + 64, Math.Max(_reject.MaxBytes, _unavailable.MaxBytes));
+        MaxAnswerBytes = Math.Max(Queued.Length + 64, Math.Max(Math.Max(_reject.MaxBytes, _tooMany.MaxBytes), _unavailable.MaxBytes));
     }
 
     public int MaxAnswerBytes { get; }
@@ -31,6 +32,7 @@ public sealed class RelayAnswers : IVerdictRenderer
         var length = decision.Verdict switch
         {
             Verdict.Accept or Verdict.Hold => QueuedAs(submission.QueueId, destination),
+            Verdict.Reject when decision.Cause == DecisionCause.TooManyRecipients => _tooMany.Render(destination, Identity(decision), decision.Rule),
             Verdict.Reject => _reject.Render(destination, Identity(decision), decision.Rule),
             _ when decision.Cause is DecisionCause.StoreUnavailable or DecisionCause.Failed => _unavailable.Render(destination, "", null),
             _ => QueuedAs(submission.QueueId, destination),
