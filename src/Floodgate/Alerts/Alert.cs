@@ -27,6 +27,7 @@ public sealed class Alert
         AlertEvent.Suspended => "suspended",
         AlertEvent.Reminder => "reminder",
         AlertEvent.Observed => "observed",
+        AlertEvent.Warning => "warning",
         _ => "system",
     };
 
@@ -63,9 +64,9 @@ public sealed class Alert
         new(kind, copy, AlertText.Subject(kind, copy), AlertText.Body(kind, copy, now, dashboardUrl), now, dashboardUrl);
 
     /// <summary>An alert about Floodgate itself.</summary>
-    public static Alert ForSystem(string subject, string text, DateTimeOffset now, string? dashboardUrl)
+    public static Alert ForSystem(string subject, string text, DateTimeOffset now, string? dashboardUrl, AlertEvent kind = AlertEvent.System)
     {
         var body = AlertText.Clean(text, 20_000, keepLines: true) + (dashboardUrl is null ? "" : $"\n\nDashboard: {dashboardUrl}") + "\n";
-        return new Alert(AlertEvent.System, null, "[Floodgate] " + AlertText.Clean(subject, 200), body, now, dashboardUrl);
+        return new Alert(kind, null, "[Floodgate] " + AlertText.Clean(subject, 200), body, now, dashboardUrl);
     }
 }

@@ -171,6 +171,15 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
         }
     }
 
+    /// <summary>Sends a limit's warning (the caller sends each once per window); never waits.</summary>
+    public void Warn(string subject, string text)
+    {
+        if (_channels.Count > 0)
+        {
+            Enqueue(new PendingAlert(AlertEvent.Warning, null, subject, text, _time.GetUtcNow()));
+        }
+    }
+
     /// <summary>Announces a problem of Floodgate itself; the same subject is sent at most once per <see cref="SystemQuietPeriod"/>.</summary>
     public void Raise(string subject, string text)
     {
@@ -222,7 +231,7 @@ public sealed partial class AlertDispatcher : IIncidentAlerts, IDisposable
                 {
                     alert = pending.Incident is { } incident
                         ? Alert.FromCopy(pending.Event, incident, pending.At, _options.DashboardUrl)
-                        : Alert.ForSystem(pending.Subject!, pending.Text!, pending.At, _options.DashboardUrl);
+                        : Alert.ForSystem(pending.Subject!, pending.Text!, pending.At, _options.DashboardUrl, pending.Event);
                 }
                 catch (Exception e)
                 {

@@ -17,4 +17,7 @@ public enum AlertEvent
     /// identity and window. A hook that acts on accounts must not act on it.
     /// </summary>
     Observed = 3,
+
+    /// <summary>A limit's warn_at share was reached, or a limit with alert: true first acted: nothing was suspended.</summary>
+    Warning = 4,
 }

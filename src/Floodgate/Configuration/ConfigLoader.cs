@@ -20,7 +20,7 @@ public sealed partial class ConfigLoader
 
     private static readonly string[] TopKeys = ["mode", "listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters", "max_recipients_per_message"];
     private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
-    private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after", "mode"];
+    private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after", "mode", "warn_at", "alert"];
     private static readonly string[] Modes = ["enforce", "observe"];
     private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "socket_group", "answers"];
 
@@ -471,6 +471,27 @@ public sealed partial class ConfigLoader
             }
 
             var mode = Enum(item, "mode", path + ".mode", Modes, ModeOf, EnforcementMode.Enforce);
+            double? warnAt = null;
+            if (Scalar(item, "warn_at", path + ".warn_at") is { } warnNode)
+            {
+                var text = warnNode.Value!.Trim();
+                var percent = text.EndsWith('%');
+                if (double.TryParse(percent ? text[..^1] : text, NumberStyles.Float, CultureInfo.InvariantCulture, out var share)
+                    && (percent ? share / 100 : share) is var fraction and > 0 and < 1)
+                {
+                    warnAt = fraction;
+                }
+                else
+                {
+                    Error(warnNode, path + ".warn_at", $"'{text}' is not a share of the limit between 0 and 100%: write for example 80%");
+                }
+            }
+
+            var alertWhenActing = Enum(item, "alert", path + ".alert", ["true", "false"], v => v == "true", false);
+            if (alertWhenActing && action == LimitAction.Suspend && item.Children.TryGetValue(new YamlScalarNode("alert"), out var alertNode))
+            {
+                Error(alertNode, path + ".alert", "a suspend limit always alerts (with its incident); alert: true is for defer, hold and reject limits");
+            }
             foreach (var (key, sized) in overrides.Where(o => o.Value.TryGetValue(name, out var v) && v.Sized && unit != LimitUnit.Bytes).Select(o => (o.Key, o.Value[name])))
             {
                 Error(sized.Node, $"overrides.{key}.{name}", $"a size applies only to a limit with unit: bytes; {name} counts {ScopeNames.Of(unit)}");
@@ -479,7 +500,13 @@ public sealed partial class ConfigLoader
             var ruleOverrides = overrides
                 .Where(o => o.Value.ContainsKey(name))
                 .ToDictionary(o => o.Key, o => unit == LimitUnit.Bytes ? o.Value[name].Max / 1024 : o.Value[name].Max, StringComparer.OrdinalIgnoreCase);
-            rules.Add(new LimitRule(name, scope, unit, max.Value, window, action, ruleOverrides) { ReleaseAfter = releaseAfter, Mode = mode });
+            rules.Add(new LimitRule(name, scope, unit, max.Value, window, action, ruleOverrides)
+            {
+                ReleaseAfter = releaseAfter,
+                Mode = mode,
+                WarnAt = warnAt,
+                AlertWhenActing = alertWhenActing,
+            });
         }
 
         return rules;

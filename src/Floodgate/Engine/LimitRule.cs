@@ -46,6 +46,12 @@ public sealed class LimitRule
 
     public LimitAction Action { get; }
 
+    /// <summary>warn_at: the share of the maximum (0.8 for 80%) at which one warning alert per identity and window is sent; null for none.</summary>
+    public double? WarnAt { get; init; }
+
+    /// <summary>alert: true on a defer, hold or reject limit: one alert per identity and window when it first refuses a message.</summary>
+    public bool AlertWhenActing { get; init; }
+
     /// <summary>For a suspend rule: how long the suspension lasts before an automatic release; null = until an admin releases.</summary>
     public TimeSpan? ReleaseAfter { get; init; }
 
@@ -105,5 +111,7 @@ public sealed class LimitRule
     public static long KiBOf(long bytes) => bytes <= 0 ? 0 : (bytes + 1023) / 1024;
 
     public override string ToString() =>
-        $"{Name} ({ScopeNames.Of(Scope)}, {Max} {UnitText} per {WindowText}, {ScopeNames.Of(Action)}{(Mode == EnforcementMode.Observe ? ", observe only" : "")})";
+        $"{Name} ({ScopeNames.Of(Scope)}, {Max} {UnitText} per {WindowText}, {ScopeNames.Of(Action)}{(Mode == EnforcementMode.Observe ? ", observe only" : "")}"
+        + (WarnAt is { } share ? $", warns at {Math.Round(share * 100, 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}%" : "")
+        + (AlertWhenActing ? ", alerts when it acts" : "") + ")";
 }

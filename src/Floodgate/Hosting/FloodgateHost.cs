@@ -114,7 +114,8 @@ public static class FloodgateHost
         builder.Services.AddSingleton<PostfixHeldMail>();
         builder.Services.AddSingleton<IHeldMail>(s => s.GetRequiredService<PostfixHeldMail>());
         builder.Services.AddSingleton(s => new DecisionPipeline(s.GetRequiredService<DecisionEngine>(), options, s.GetRequiredService<DecisionLog>(),
-            s.GetRequiredService<ILogger<DecisionPipeline>>(), s.GetRequiredService<TrafficHistory>(), s.GetRequiredService<IncidentBook>()));
+            s.GetRequiredService<ILogger<DecisionPipeline>>(), s.GetRequiredService<TrafficHistory>(), s.GetRequiredService<IncidentBook>(),
+            new LimitWarnings(options.Rules, s.GetRequiredService<AlertDispatcher>(), clock, s.GetRequiredService<ILogger<LimitWarnings>>())));
         AddRelay(builder.Services, options, clock);
         builder.Services.AddHostedService<IncidentKeeper>();
         builder.Services.AddSingleton<CounterSnapshotter>();

@@ -20,11 +20,13 @@ public sealed partial class DecisionPipeline
     private readonly DecisionLog _log;
     private readonly TrafficHistory? _traffic;
     private readonly IncidentBook? _incidents;
+    private readonly LimitWarnings? _warnings;
     private readonly ILogger<DecisionPipeline> _logger;
 
     public DecisionPipeline(DecisionEngine engine, FloodgateOptions options, DecisionLog log, ILogger<DecisionPipeline> logger,
-        TrafficHistory? traffic = null, IncidentBook? incidents = null)
+        TrafficHistory? traffic = null, IncidentBook? incidents = null, LimitWarnings? warnings = null)
     {
+        _warnings = warnings;
         _engine = engine;
         _failMode = options.FailMode;
         _log = log;
@@ -96,6 +98,15 @@ public sealed partial class DecisionPipeline
         {
             // The decision stands (it may have been counted); only its log line is lost.
             LogDecisionLogFailed(e, point.Name);
+        }
+
+        try
+        {
+            _warnings?.Observe(submission, decision, scratch.Counts);
+        }
+        catch (Exception e)
+        {
+            LogIncidentFailed(e, point.Name);
         }
 
         if (decision.Verdict == Verdict.Accept)
