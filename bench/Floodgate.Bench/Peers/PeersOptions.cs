@@ -12,6 +12,8 @@ internal sealed record PeersOptions
           --connections LIST  persistent connections, one run per entry                     (default 1,8,50)
           --servers LIST      of floodgate, ceiling, postfwd, policyd-memory, policyd-file,
                               floodgate-snapshot               (default all but floodgate-snapshot)
+          --external NAME=HOST:PORT  also measure a server started elsewhere with the same rule
+                              (another build, other settings); repeatable
           --rounds N          measure every server at every connection count N times, in turn
                               (round by round), and report medians                         (default 1)
           --max N             the rule: each sasl_username at most N messages per hour      (default 100)
@@ -39,6 +41,9 @@ internal sealed record PeersOptions
     public IReadOnlyList<string> Servers { get; init; } = DefaultServers;
 
     public int Rounds { get; init; } = 1;
+
+    /// <summary>Servers started elsewhere, measured after the others.</summary>
+    public IReadOnlyList<(string Name, System.Net.IPEndPoint Endpoint)> External { get; init; } = [];
 
     public long Max { get; init; } = 100;
 
@@ -76,6 +81,7 @@ internal sealed record PeersOptions
                 "--users" => options with { Users = (int)Number(name, Value(), 1, 10_000_000) },
                 "--connections" => options with { Connections = ConnectionList(name, Value()) },
                 "--servers" => options with { Servers = ServerList(name, Value()) },
+                "--external" => options with { External = [.. options.External, ExternalServer(name, Value())] },
                 "--rounds" => options with { Rounds = (int)Number(name, Value(), 1, 100) },
                 "--max" => options with { Max = Number(name, Value(), 1, 1_000_000) },
                 "--warmup" => options with { Warmup = (int)Number(name, Value(), 0, int.MaxValue) },
@@ -91,6 +97,14 @@ internal sealed record PeersOptions
         }
 
         return options;
+    }
+
+    private static (string Name, System.Net.IPEndPoint Endpoint) ExternalServer(string name, string text)
+    {
+        var equals = text.IndexOf('=', StringComparison.Ordinal);
+        return equals > 0 && System.Net.IPEndPoint.TryParse(text[(equals + 1)..], out var endpoint) && endpoint.Port > 0
+            ? (text[..equals], endpoint)
+            : throw new ArgumentException($"{name}: '{text}' is not NAME=ADDRESS:PORT");
     }
 
     private static bool DataOnlyState(string name, string text) => text switch

@@ -71,9 +71,9 @@ internal static class PeersTool
         {
             // Every server is started first and measured round by round, connection count by connection count, one
             // server after the other: a drift in the machine's load spreads over all of them instead of one.
-            foreach (var name in options.Servers)
+            foreach (var name in options.Servers.Concat(options.External.Select(e => "external:" + e.Name)))
             {
-                var directory = Path.Combine(folder, name);
+                var directory = Path.Combine(folder, name.Replace(':', '-').Replace('/', '-'));
                 Directory.CreateDirectory(directory);
                 var policydState = options.DataOnly ? PostfixState.Data : PostfixState.Rcpt;
                 var (package, server) = name switch
@@ -81,6 +81,8 @@ internal static class PeersTool
                     "floodgate" => ((PeerPackage?)null, (PolicyServer)new FloodgateServer(options.Max, directory, options.InProcess)),
                     "floodgate-snapshot" => (null, new FloodgateServer(options.Max, directory, options.InProcess, journal: false)),
                     "ceiling" => (File.Exists(PeerPackage.Gcc.Program) ? null : PeerPackage.Gcc, new CeilingServer(directory)),
+                    _ when name.StartsWith("external:", StringComparison.Ordinal) =>
+                        (null, new ExternalServer(name["external:".Length..], options.External.First(e => "external:" + e.Name == name).Endpoint)),
                     "postfwd" => (PeerPackage.Postfwd, new PostfwdServer(options.Max, directory)),
                     "policyd-memory" => (PeerPackage.PolicydRateLimit, new PolicydRateLimitServer(options.Max, directory, inMemory: true, policydState)),
                     _ => (PeerPackage.PolicydRateLimit, new PolicydRateLimitServer(options.Max, directory, inMemory: false, policydState)),
