@@ -188,12 +188,20 @@ public sealed partial class CounterJournal : IDisposable
     }
 
     /// <summary>
-    /// Writes what is pending on the caller's thread unless a write is under way: a lone decision then waits for its own
-    /// fsync without a thread switch. While one runs, the records arriving meanwhile go together in the next write,
+    /// Writes what is pending on the caller's thread unless a write is under way or other work is queued for the thread
+    /// pool: a lone decision then waits for its own fsync without a thread switch. While one runs, the records arriving meanwhile go together in the next write,
     /// made by the journal's own thread (group commit).
     /// </summary>
     internal void FlushIfIdle()
     {
+        // With requests queued for the thread pool, this thread is worth more serving them than waiting for a sync:
+        // the journal's own thread writes instead.
+        if (ThreadPool.PendingWorkItemCount > 0)
+        {
+            FlushSoon();
+            return;
+        }
+
         lock (_gate)
         {
             if (_flushing || _pendingLength == 0 || _stopping)
