@@ -81,7 +81,7 @@ internal sealed record PeersOptions
                 "--users" => options with { Users = (int)Number(name, Value(), 1, 10_000_000) },
                 "--connections" => options with { Connections = ConnectionList(name, Value()) },
                 "--servers" => options with { Servers = ServerList(name, Value()) },
-                "--external" => options with { External = [.. options.External, ExternalServer(name, Value())] },
+                "--external" => options with { External = AddExternal(options.External, ExternalServer(name, Value())) },
                 "--rounds" => options with { Rounds = (int)Number(name, Value(), 1, 100) },
                 "--max" => options with { Max = Number(name, Value(), 1, 1_000_000) },
                 "--warmup" => options with { Warmup = (int)Number(name, Value(), 0, int.MaxValue) },
@@ -98,6 +98,10 @@ internal sealed record PeersOptions
 
         return options;
     }
+
+    private static List<(string Name, System.Net.IPEndPoint Endpoint)> AddExternal(IReadOnlyList<(string Name, System.Net.IPEndPoint Endpoint)> list,
+        (string Name, System.Net.IPEndPoint Endpoint) server) =>
+        list.Any(e => e.Name == server.Name) ? throw new ArgumentException($"--external: the name '{server.Name}' is given twice") : [.. list, server];
 
     private static (string Name, System.Net.IPEndPoint Endpoint) ExternalServer(string name, string text)
     {

@@ -82,7 +82,7 @@ internal static class PeersTool
                     "floodgate-snapshot" => (null, new FloodgateServer(options.Max, directory, options.InProcess, journal: false)),
                     "ceiling" => (File.Exists(PeerPackage.Gcc.Program) ? null : PeerPackage.Gcc, new CeilingServer(directory)),
                     _ when name.StartsWith("external:", StringComparison.Ordinal) =>
-                        (null, new ExternalServer(name["external:".Length..], options.External.First(e => "external:" + e.Name == name).Endpoint)),
+                        (null, ExternalServerNamed(name["external:".Length..], options)),
                     "postfwd" => (PeerPackage.Postfwd, new PostfwdServer(options.Max, directory)),
                     "policyd-memory" => (PeerPackage.PolicydRateLimit, new PolicydRateLimitServer(options.Max, directory, inMemory: true, policydState)),
                     _ => (PeerPackage.PolicydRateLimit, new PolicydRateLimitServer(options.Max, directory, inMemory: false, policydState)),
@@ -251,6 +251,12 @@ internal static class PeersTool
             var exact = !row.Enforces ? "n/a (counts nothing)" : wrong is null ? "yes" : $"no ({wrong.Wrong} of {wrong.Users} users)";
             WriteLine($"| {row.Server} | {row.Connections} | {rateText} | {toCeiling} | {Median(row.Results.Select(r => r.LatencyMs(0.50))):F3} | {p99:F3} | {p99ToCeiling} | {exact} | {ratio} |");
         }
+    }
+
+    private static ExternalServer ExternalServerNamed(string name, PeersOptions options)
+    {
+        var index = options.External.Select(e => e.Name).ToList().IndexOf(name);
+        return new ExternalServer(name, options.External[index].Endpoint, index + 1);
     }
 
     private static double Median(IEnumerable<double> values)
