@@ -21,6 +21,9 @@ internal sealed class InProcessFloodgate : IAsyncDisposable
         Config = config;
     }
 
+    /// <summary>The configuration lines that put the embedded store on snapshots alone, without the counter journal.</summary>
+    public const string SnapshotDurability = "\ncounters: { durability: snapshot }\n";
+
     public IPEndPoint Endpoint { get; }
 
     /// <summary>The configuration text it runs with.</summary>
@@ -44,7 +47,7 @@ internal sealed class InProcessFloodgate : IAsyncDisposable
 
         if (!journal)
         {
-            config += "\ncounters: { durability: snapshot }\n";
+            config += SnapshotDurability;
         }
 
         // No environment overrides: FLOODGATE_* variables in the shell must not change what is measured.

@@ -17,6 +17,8 @@ internal sealed record LoadOptions
           --warmup N          unmeasured requests before each run, on their own logins       (default requests/10, at most 20000)
           --seed N            seed of the login draws                                         (default 1)
           --check             verify each login got exactly min(sent, max) DUNNO answers; exit 1 on FAIL
+          --allocations       sample what the process allocates during each measured run, by type (GC
+                              AllocationTick events, about one per 100 KB), and print the top types
           --stores LIST       the in-process server's stores, one set of runs each, the first the baseline of the
                               ratio: embedded (counter journal), snapshot (embedded with counters.durability:
                               snapshot), redis (a private redis-server on loopback, started by this tool),
@@ -42,6 +44,9 @@ internal sealed record LoadOptions
     public int Seed { get; init; } = 1;
 
     public bool Check { get; init; }
+
+    /// <summary>Sample the in-process run's allocations by type (GC AllocationTick events) and print the top ones.</summary>
+    public bool Allocations { get; init; }
 
     /// <summary>The in-process server's stores, measured one after the other in one invocation.</summary>
     public IReadOnlyList<string> Stores { get; init; } = ["embedded"];
@@ -69,6 +74,7 @@ internal sealed record LoadOptions
                 "--warmup" => options with { Warmup = (int)ParseNumber(name, Value(), 0, int.MaxValue) },
                 "--seed" => options with { Seed = (int)ParseNumber(name, Value(), 0, int.MaxValue) },
                 "--check" => options with { Check = true },
+                "--allocations" => options with { Allocations = true },
                 "--stores" => options with { Stores = ParseStores(name, Value()) },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };

@@ -142,6 +142,8 @@ internal static class LoadTool
             }
 
             var logins = Logins($"run{run + 1}.{loginTag}", options.Users);
+            using var sampler = options.Allocations ? new AllocationSampler() : null;
+            sampler?.Start();
             var result = await RunOnceAsync(endpoint, new LoadRunPlan
             {
                 Run = run + 1,
@@ -152,6 +154,7 @@ internal static class LoadTool
                 Seed = options.Seed + run,
                 RunTag = (2 * run) + 2,
             });
+            var sampled = sampler?.Stop(top: 15);
             if (options.Check)
             {
                 result = result with { Check = Check(result, options.Max, logins) };
@@ -171,6 +174,11 @@ internal static class LoadTool
             if (result.Check is not null)
             {
                 WriteLine($"  check: {result.Check}");
+            }
+
+            foreach (var (type, bytes, share) in sampled ?? [])
+            {
+                WriteLine($"  allocated (sampled): {share,6:P1} {(double)bytes / result.Requests,8:F1} B/req  {type}");
             }
         }
 

@@ -110,14 +110,15 @@ internal static class DebianPackages
     // policy-rc.d keeps invoke-rc.d from starting the service; a service manager that ignores it may still have.
     private static async Task StopServiceAsync(PeerPackage package, Action<string> say, CancellationToken cancel)
     {
-        if (UnixProcesses.ReadPidFile(package.ServicePidFile) is not { } pid || !UnixProcesses.IsAlive(pid))
+        if (package.Service is null || package.ServicePidFile is null
+            || UnixProcesses.ReadPidFile(package.ServicePidFile) is not { } pid || !UnixProcesses.IsAlive(pid))
         {
             return;
         }
 
         var (program, arguments) = Directory.Exists("/run/systemd/system")
-            ? ("systemctl", new[] { "stop", package.Service })
-            : ("service", new[] { package.Service, "stop" });
+            ? ("systemctl", new[] { "stop", package.Service! })
+            : ("service", new[] { package.Service!, "stop" });
         say($"{package.Service} started with the install (pid {pid}); {program} {string.Join(' ', arguments)}");
         try
         {

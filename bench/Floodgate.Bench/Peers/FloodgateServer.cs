@@ -11,12 +11,16 @@ internal sealed class FloodgateServer : PolicyServer
     private readonly long _max;
     private readonly string _directory;
     private readonly bool _inProcess;
+    private readonly bool _journal;
     private ChildProcess? _process;
     private InProcessFloodgate? _host;
 
-    public FloodgateServer(long max, string directory, bool inProcess)
-        : base(inProcess ? "Floodgate (in process)" : "Floodgate", "floodgate", PostfixState.Data, Loopback.FreeEndpoint())
+    /// <summary>Floodgate with at most <paramref name="max"/> per login and hour, its files in <paramref name="directory"/>; <paramref name="inProcess"/>: in this process; <paramref name="journal"/> false: counters.durability snapshot instead of the default journal.</summary>
+    public FloodgateServer(long max, string directory, bool inProcess, bool journal = true)
+        : base((inProcess ? "Floodgate (in process)" : "Floodgate") + (journal ? "" : ", durability: snapshot"), journal ? "floodgate" : "fg-snap",
+            PostfixState.Data, Loopback.FreeEndpoint())
     {
+        _journal = journal;
         _max = max;
         _directory = directory;
         _inProcess = inProcess;
@@ -26,14 +30,15 @@ internal sealed class FloodgateServer : PolicyServer
     {
         if (_inProcess)
         {
-            _host = await InProcessFloodgate.StartAsync(_max, decisionLog: null);
+            _host = await InProcessFloodgate.StartAsync(_max, decisionLog: null, journal: _journal);
             Endpoint = _host.Endpoint;
             Setup = $"in this process (FloodgateHost.Build), configuration:\n{_host.Config}";
             return;
         }
 
         var config = Path.Combine(_directory, "floodgate.yml");
-        await File.WriteAllTextAsync(config, InProcessFloodgate.ConfigFor(Endpoint, _max, decisionLog: null, Path.Combine(_directory, "data")), cancel);
+        var text = InProcessFloodgate.ConfigFor(Endpoint, _max, decisionLog: null, Path.Combine(_directory, "data"));
+        await File.WriteAllTextAsync(config, _journal ? text : text + InProcessFloodgate.SnapshotDurability, cancel);
 
         var (host, arguments) = ServeCommand(config);
         Setup = $"{host} {string.Join(' ', arguments)}\n{config}:\n{await File.ReadAllTextAsync(config, cancel)}";

@@ -10,7 +10,12 @@ internal sealed record PeersOptions
           --requests N        measured requests per server and connection count            (default 20000)
           --users N           distinct SASL logins, drawn with a Zipf-like skew             (default 1000)
           --connections LIST  persistent connections, one run per entry                     (default 1,8,50)
-          --servers LIST      of floodgate, postfwd, policyd-memory, policyd-file           (default all)
+          --servers LIST      of floodgate, ceiling, postfwd, policyd-memory, policyd-file,
+                              floodgate-snapshot               (default all but floodgate-snapshot)
+          --external NAME=HOST:PORT  also measure a server started elsewhere with the same rule
+                              (another build, other settings); repeatable
+          --rounds N          measure every server at every connection count N times, in turn
+                              (round by round), and report medians                         (default 1)
           --max N             the rule: each sasl_username at most N messages per hour      (default 100)
           --warmup N          unmeasured requests per run, same connections, other logins   (default requests/10, at most 2000)
           --timeout SECONDS   limit of one run (connect, warm-up, measure) of one server    (default 300)
@@ -23,7 +28,9 @@ internal sealed record PeersOptions
           --keep              keep the temporary folder with configurations and databases
         """;
 
-    public static readonly IReadOnlyList<string> AllServers = ["floodgate", "postfwd", "policyd-memory", "policyd-file"];
+    public static readonly IReadOnlyList<string> AllServers = ["floodgate", "floodgate-snapshot", "ceiling", "postfwd", "policyd-memory", "policyd-file"];
+
+    public static readonly IReadOnlyList<string> DefaultServers = ["floodgate", "ceiling", "postfwd", "policyd-memory", "policyd-file"];
 
     public int Requests { get; init; } = 20_000;
 
@@ -31,7 +38,12 @@ internal sealed record PeersOptions
 
     public IReadOnlyList<int> Connections { get; init; } = [1, 8, 50];
 
-    public IReadOnlyList<string> Servers { get; init; } = AllServers;
+    public IReadOnlyList<string> Servers { get; init; } = DefaultServers;
+
+    public int Rounds { get; init; } = 1;
+
+    /// <summary>Servers started elsewhere, measured after the others.</summary>
+    public IReadOnlyList<(string Name, System.Net.IPEndPoint Endpoint)> External { get; init; } = [];
 
     public long Max { get; init; } = 100;
 
@@ -69,6 +81,8 @@ internal sealed record PeersOptions
                 "--users" => options with { Users = (int)Number(name, Value(), 1, 10_000_000) },
                 "--connections" => options with { Connections = ConnectionList(name, Value()) },
                 "--servers" => options with { Servers = ServerList(name, Value()) },
+                "--external" => options with { External = AddExternal(options.External, ExternalServer(name, Value())) },
+                "--rounds" => options with { Rounds = (int)Number(name, Value(), 1, 100) },
                 "--max" => options with { Max = Number(name, Value(), 1, 1_000_000) },
                 "--warmup" => options with { Warmup = (int)Number(name, Value(), 0, int.MaxValue) },
                 "--timeout" => options with { Timeout = TimeSpan.FromSeconds(Number(name, Value(), 1, 86_400)) },
@@ -83,6 +97,18 @@ internal sealed record PeersOptions
         }
 
         return options;
+    }
+
+    private static List<(string Name, System.Net.IPEndPoint Endpoint)> AddExternal(IReadOnlyList<(string Name, System.Net.IPEndPoint Endpoint)> list,
+        (string Name, System.Net.IPEndPoint Endpoint) server) =>
+        list.Any(e => e.Name == server.Name) ? throw new ArgumentException($"--external: the name '{server.Name}' is given twice") : [.. list, server];
+
+    private static (string Name, System.Net.IPEndPoint Endpoint) ExternalServer(string name, string text)
+    {
+        var equals = text.IndexOf('=', StringComparison.Ordinal);
+        return equals > 0 && System.Net.IPEndPoint.TryParse(text[(equals + 1)..], out var endpoint) && endpoint.Port > 0
+            ? (text[..equals], endpoint)
+            : throw new ArgumentException($"{name}: '{text}' is not NAME=ADDRESS:PORT");
     }
 
     private static bool DataOnlyState(string name, string text) => text switch

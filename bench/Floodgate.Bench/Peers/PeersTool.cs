@@ -39,6 +39,11 @@ internal static class PeersTool
         WriteLine($"machine: {LoadTool.Machine()}; load average {LoadAverage()}");
 
         var packages = new List<PeerPackage>();
+        if (options.Servers.Contains("ceiling") && !File.Exists(PeerPackage.Gcc.Program))
+        {
+            packages.Add(PeerPackage.Gcc);
+        }
+
         if (options.Servers.Contains("postfwd"))
         {
             packages.Add(PeerPackage.Postfwd);
@@ -52,7 +57,7 @@ internal static class PeersTool
         var versions = await DebianPackages.EnsureAsync(packages, options.Install, WriteLine, cancel);
         if (versions.Count > 0)
         {
-            WriteLine($"peers (Debian packages): {string.Join(", ", versions.Select(v => $"{v.Key} {v.Value}"))}");
+            WriteLine($"Debian packages: {string.Join(", ", versions.Select(v => $"{v.Key} {v.Value}"))}");
         }
 
         WriteLine("");
@@ -61,28 +66,37 @@ internal static class PeersTool
         var rows = new List<PeerRow>();
         var setups = new List<(string Server, string Setup)>();
         var states = new List<(string Server, PostfixState State)>();
-        foreach (var name in options.Servers)
+        var started = new List<PolicyServer>();
+        try
         {
-            var directory = Path.Combine(folder, name);
-            Directory.CreateDirectory(directory);
-            var policydState = options.DataOnly ? PostfixState.Data : PostfixState.Rcpt;
-            var (package, server) = name switch
+            // Every server is started first and measured round by round, connection count by connection count, one
+            // server after the other: a drift in the machine's load spreads over all of them instead of one.
+            foreach (var name in options.Servers.Concat(options.External.Select(e => "external:" + e.Name)))
             {
-                "floodgate" => ((PeerPackage?)null, (PolicyServer)new FloodgateServer(options.Max, directory, options.InProcess)),
-                "postfwd" => (PeerPackage.Postfwd, new PostfwdServer(options.Max, directory)),
-                "policyd-memory" => (PeerPackage.PolicydRateLimit, new PolicydRateLimitServer(options.Max, directory, inMemory: true, policydState)),
-                _ => (PeerPackage.PolicydRateLimit, new PolicydRateLimitServer(options.Max, directory, inMemory: false, policydState)),
-            };
+                var directory = Path.Combine(folder, name.Replace(':', '-').Replace('/', '-'));
+                Directory.CreateDirectory(directory);
+                var policydState = options.DataOnly ? PostfixState.Data : PostfixState.Rcpt;
+                var (package, server) = name switch
+                {
+                    "floodgate" => ((PeerPackage?)null, (PolicyServer)new FloodgateServer(options.Max, directory, options.InProcess)),
+                    "floodgate-snapshot" => (null, new FloodgateServer(options.Max, directory, options.InProcess, journal: false)),
+                    "ceiling" => (File.Exists(PeerPackage.Gcc.Program) ? null : PeerPackage.Gcc, new CeilingServer(directory)),
+                    _ when name.StartsWith("external:", StringComparison.Ordinal) =>
+                        (null, ExternalServerNamed(name["external:".Length..], options)),
+                    "postfwd" => (PeerPackage.Postfwd, new PostfwdServer(options.Max, directory)),
+                    "policyd-memory" => (PeerPackage.PolicydRateLimit, new PolicydRateLimitServer(options.Max, directory, inMemory: true, policydState)),
+                    _ => (PeerPackage.PolicydRateLimit, new PolicydRateLimitServer(options.Max, directory, inMemory: false, policydState)),
+                };
 
-            await using (server)
-            {
                 var isFloodgate = server is FloodgateServer;
                 if (package is not null && !versions.ContainsKey(package.Name))
                 {
-                    rows.AddRange(options.Connections.Select((c, i) => new PeerRow(server.Name, isFloodgate, i + 1, c, null, null, $"{package.Name} is not installed")));
+                    rows.AddRange(options.Connections.Select((c, i) => PeerRow.Failed(server, isFloodgate, i + 1, c, $"{package.Name} is not installed")));
+                    await server.DisposeAsync();
                     continue;
                 }
 
+                started.Add(server);
                 try
                 {
                     await server.StartAsync(StartTimeout, cancel);
@@ -90,30 +104,61 @@ internal static class PeersTool
                 catch (PeerException e)
                 {
                     WriteLine($"{server.Name}: {e.Message}");
-                    rows.AddRange(options.Connections.Select((c, i) => new PeerRow(server.Name, isFloodgate, i + 1, c, null, null, e.Message)));
+                    rows.AddRange(options.Connections.Select((c, i) => PeerRow.Failed(server, isFloodgate, i + 1, c, e.Message)));
                     setups.Add((server.Name, server.Setup));
+                    started.Remove(server);
+                    await server.DisposeAsync();
                     continue;
                 }
 
                 WriteLine($"{server.Name}: listening on {server.Endpoint}, sent {server.State.ToString().ToUpperInvariant()}-state requests");
                 setups.Add((server.Name, server.Setup));
                 states.Add((server.Name, server.State));
-                string? broken = null;
+            }
+
+            var measured = started.ToDictionary(s => s, s => options.Connections.Select((c, i) => new PeerRow(s.Name, s is FloodgateServer, s.Enforces, i + 1, c)).ToList());
+            var broken = new Dictionary<PolicyServer, string>();
+            for (var round = 0; round < options.Rounds; round++)
+            {
+                if (options.Rounds > 1)
+                {
+                    WriteLine($"-- round {round + 1} of {options.Rounds}; load average {LoadAverage()}");
+                }
+
                 for (var run = 0; run < options.Connections.Count; run++)
                 {
-                    var connections = options.Connections[run];
-                    if (broken is not null)
+                    foreach (var server in started)
                     {
-                        rows.Add(new PeerRow(server.Name, isFloodgate, run + 1, connections, null, null, $"not run after an earlier failure: {broken}"));
-                        continue;
-                    }
+                        var row = measured[server][run];
+                        if (broken.TryGetValue(server, out var why))
+                        {
+                            row.Failure ??= $"not run after an earlier failure: {why}";
+                            continue;
+                        }
 
-                    // Logins of their own per server, invocation and run: every limit starts empty, even on a server that outlives us.
-                    var prefix = $"{server.Tag}.{session}.r{run + 1}.";
-                    var row = await MeasureAsync(server, isFloodgate, connections, run, options, draw, prefix, cancel);
-                    rows.Add(row);
-                    broken = row.Failure;
+                        // Logins of their own per server, invocation, run and round: every limit starts empty, even on a server that outlives us.
+                        var prefix = $"{server.Tag}.{session}.r{run + 1}.{round + 1}.";
+                        var (result, check, failure) = await MeasureAsync(server, row.Connections, run, round, options, draw, prefix, cancel);
+                        if (failure is not null)
+                        {
+                            row.Failure = failure;
+                            broken[server] = failure;
+                            continue;
+                        }
+
+                        row.Results.Add(result!);
+                        row.Checks.Add(check!);
+                    }
                 }
+            }
+
+            rows.AddRange(measured.Values.SelectMany(r => r));
+        }
+        finally
+        {
+            foreach (var server in started)
+            {
+                await server.DisposeAsync();
             }
         }
 
@@ -134,11 +179,11 @@ internal static class PeersTool
         }
 
         // A peer's inexactness is news, not an error; Floodgate's own is.
-        return rows.Any(r => r.IsFloodgate && (r.Result is null || r.Check is not { Exact: true })) ? 1 : 0;
+        return rows.Any(r => r.IsFloodgate && (r.Failure is not null || r.Results.Count == 0 || r.Checks.Any(c => !c.Exact))) ? 1 : 0;
     }
 
-    private static async Task<PeerRow> MeasureAsync(PolicyServer server, bool isFloodgate, int connections, int run, PeersOptions options,
-        ZipfDistribution draw, string loginPrefix, CancellationToken cancel)
+    private static async Task<(LoadRunResult? Result, EnforcementCheck? Check, string? Failure)> MeasureAsync(PolicyServer server, int connections,
+        int run, int round, PeersOptions options, ZipfDistribution draw, string loginPrefix, CancellationToken cancel)
     {
         var logins = LoadTool.Logins(loginPrefix, options.Users);
         var plan = new LoadRunPlan
@@ -148,8 +193,8 @@ internal static class PeersTool
             Requests = options.Requests,
             Logins = logins,
             Draw = draw,
-            Seed = options.Seed + run,
-            RunTag = run + 1,
+            Seed = options.Seed + run + (1000 * round),
+            RunTag = run + 1 + (1000 * round),
             State = server.State,
             WarmupRequests = options.WarmupRequests,
             WarmupLogins = LoadTool.Logins(loginPrefix + "warm.", options.Users),
@@ -161,10 +206,11 @@ internal static class PeersTool
             var check = EnforcementCheck.Of(result, options.Max, logins);
             WriteLine($"{server.Name}, {connections} connections: {result.Requests} requests in {result.Seconds:F2} s = {result.RequestsPerSecond:F0} requests/s; "
                 + $"latency p50 {result.LatencyMs(0.50):F3} ms, p99 {result.LatencyMs(0.99):F3} ms; accepted {result.Accepts}, refused {result.Other}; "
-                + (check.Exact
+                + (!server.Enforces ? "enforces nothing"
+                    : check.Exact
                     ? $"exact: {check.Users} users each accepted min(sent, {options.Max}) times, {check.Limited} reached the limit"
                     : $"NOT exact: {check.Wrong} of {check.Users} users (first: {check.FirstWrong})"));
-            return new PeerRow(server.Name, isFloodgate, run + 1, connections, result, check, null);
+            return (result, check, null);
         }
         catch (Exception e) when (e is TimeoutException or IOException or SocketException or ObjectDisposedException)
         {
@@ -172,29 +218,51 @@ internal static class PeersTool
                 : server.Condition() is { } condition ? $"{e.Message} ({condition})"
                 : e.Message;
             WriteLine($"{server.Name}, {connections} connections: not measured: {why}");
-            return new PeerRow(server.Name, isFloodgate, run + 1, connections, null, null, why);
+            return (null, null, why);
         }
     }
 
     private static void WriteTable(List<PeerRow> rows, PeersOptions options)
     {
-        WriteLine($"{options.Requests} requests per run, {options.Users} users (Zipf s={options.ZipfExponent}), limit {options.Max} messages per login and hour:");
+        var rounds = options.Rounds > 1 ? $"; each figure the median of {options.Rounds} rounds (requests/s: median, lowest–highest)" : "";
+        WriteLine($"{options.Requests} requests per run, {options.Users} users (Zipf s={options.ZipfExponent}), limit {options.Max} messages per login and hour{rounds}:");
         WriteLine("");
-        WriteLine("| server | connections | requests/s | p50 ms | p99 ms | exact | Floodgate ÷ server |");
-        WriteLine("|:---|---:|---:|---:|---:|:---|---:|");
+        WriteLine("| server | connections | requests/s | ÷ ceiling | p50 ms | p99 ms | p99 ÷ ceiling's | exact | Floodgate ÷ server |");
+        WriteLine("|:---|---:|---:|---:|---:|---:|---:|:---|---:|");
         foreach (var row in rows)
         {
-            if (row.Result is not { } r)
+            if (row.Results.Count == 0)
             {
-                WriteLine($"| {row.Server} | {row.Connections} | - | - | - | not measured | - |");
+                WriteLine($"| {row.Server} | {row.Connections} | - | - | - | - | - | not measured | - |");
                 continue;
             }
 
-            var floodgate = rows.FirstOrDefault(f => f.IsFloodgate && f.Run == row.Run && f.Result is not null)?.Result;
-            var ratio = row.IsFloodgate || floodgate is null ? "-" : $"{floodgate.RequestsPerSecond / r.RequestsPerSecond:F1}×";
-            var exact = row.Check!.Exact ? "yes" : $"no ({row.Check.Wrong} of {row.Check.Users} users)";
-            WriteLine($"| {row.Server} | {row.Connections} | {r.RequestsPerSecond:F0} | {r.LatencyMs(0.50):F3} | {r.LatencyMs(0.99):F3} | {exact} | {ratio} |");
+            var ceiling = rows.FirstOrDefault(f => !f.Enforces && f.Run == row.Run && f.Results.Count > 0);
+            var floodgate = rows.FirstOrDefault(f => f.IsFloodgate && f.Run == row.Run && f.Results.Count > 0);
+            var rate = Median(row.Results.Select(r => r.RequestsPerSecond));
+            var rateText = row.Results.Count > 1
+                ? $"{rate:F0} ({row.Results.Min(r => r.RequestsPerSecond):F0}–{row.Results.Max(r => r.RequestsPerSecond):F0})"
+                : $"{rate:F0}";
+            var p99 = Median(row.Results.Select(r => r.LatencyMs(0.99)));
+            var toCeiling = ceiling is null || ceiling == row ? "-" : $"{Median(row.Results.Select(r => r.RequestsPerSecond)) / Median(ceiling.Results.Select(r => r.RequestsPerSecond)):F2}×";
+            var p99ToCeiling = ceiling is null || ceiling == row ? "-" : $"{p99 / Median(ceiling.Results.Select(r => r.LatencyMs(0.99))):F2}×";
+            var ratio = row.IsFloodgate || floodgate is null ? "-" : $"{Median(floodgate.Results.Select(r => r.RequestsPerSecond)) / rate:F1}×";
+            var wrong = row.Checks.FirstOrDefault(c => !c.Exact);
+            var exact = !row.Enforces ? "n/a (counts nothing)" : wrong is null ? "yes" : $"no ({wrong.Wrong} of {wrong.Users} users)";
+            WriteLine($"| {row.Server} | {row.Connections} | {rateText} | {toCeiling} | {Median(row.Results.Select(r => r.LatencyMs(0.50))):F3} | {p99:F3} | {p99ToCeiling} | {exact} | {ratio} |");
         }
+    }
+
+    private static ExternalServer ExternalServerNamed(string name, PeersOptions options)
+    {
+        var index = options.External.Select(e => e.Name).ToList().IndexOf(name);
+        return new ExternalServer(name, options.External[index].Endpoint, index + 1);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static void WriteNotes(List<PeerRow> rows, List<(string Server, PostfixState State)> states, PeersOptions options)
@@ -213,10 +281,20 @@ internal static class PeersTool
             notes.Add("--state data: policyd-rate-limit got DATA-state requests, which it answers 'dunno' without counting, so it is not exact by design.");
         }
 
-        foreach (var row in rows.Where(r => r.Check is { Exact: false }))
+        foreach (var row in rows.Where(r => r.Enforces))
         {
-            notes.Add($"{row.Server}, {row.Connections} connections, not exact: {row.Check!.Wrong} of {row.Check.Users} users were accepted "
-                + $"a wrong number of times; first: {row.Check.FirstWrong}.");
+            foreach (var check in row.Checks.Where(c => !c.Exact))
+            {
+                notes.Add($"{row.Server}, {row.Connections} connections, not exact: {check.Wrong} of {check.Users} users were accepted "
+                    + $"a wrong number of times; first: {check.FirstWrong}.");
+            }
+        }
+
+        if (rows.Any(r => !r.Enforces))
+        {
+            notes.Add("The ceiling is dunno.c from the bench's Peers folder: one thread, epoll, every request answered action=DUNNO as "
+                + "soon as its empty line arrives, nothing parsed, decided or counted. ÷ ceiling is a server's requests/s divided by the "
+                + "ceiling's at the same connection count; p99 ÷ ceiling's likewise for the 99th percentile latency.");
         }
 
         foreach (var row in rows.Where(r => r.Failure is not null))

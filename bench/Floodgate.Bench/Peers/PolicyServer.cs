@@ -25,6 +25,9 @@ internal abstract class PolicyServer : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; protected set; }
 
+    /// <summary>Whether it enforces the rule; the ceiling answers DUNNO to everything and is not checked.</summary>
+    public virtual bool Enforces => true;
+
     /// <summary>The command line and configuration it runs with, for the report.</summary>
     public string Setup { get; protected set; } = "";
 

@@ -104,7 +104,19 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
             {
                 while (session.Parser.TryParse(ref buffer, session.Request))
                 {
-                    await AnswerAsync(session, output);
+                    // Decided here rather than in a method of its own: a decision that waits (the journal's fsync, a
+                    // Redis round trip) then suspends this connection's one state machine instead of allocating one.
+                    if (!session.TryRepeat(out var repeated))
+                    {
+                        var stage = Decide(session, out var deciding);
+                        await deciding;
+                        Answer(session, stage, output);
+                    }
+                    else
+                    {
+                        output.Write(repeated);
+                    }
+
                     answered = true;
                 }
 
@@ -134,22 +146,22 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
         }
     }
 
-    private async ValueTask AnswerAsync(PolicySession session, PipeWriter output)
+    // Starts the decision of the parsed request; Postfix may consult the service at DATA and again at END-OF-MESSAGE
+    // for one message, and the caller answers a repeat from the session without deciding (so it counts once).
+    private DecisionStage Decide(PolicySession session, out ValueTask<Decision> deciding)
     {
         var request = session.Request;
-
-        // Postfix may consult the service at DATA and again at END-OF-MESSAGE for one message: count it once.
-        if (session.TryRepeat(out var repeated))
-        {
-            output.Write(repeated);
-            return;
-        }
-
         var stage = request.State is ProtocolState.Data or ProtocolState.EndOfMessage ? DecisionStage.Count : DecisionStage.Check;
         var submission = new Submission(request.SaslUsername, request.Sender, request.RecipientCount, request.Size,
             request.ClientAddress, _time.GetUtcNow());
         session.Scratch.QueueId = session.QueueIdMemory;
-        await _pipeline.DecideAsync(_point, submission, stage, session.Scratch, StateName(request.State), session.RecipientMemory);
+        deciding = _pipeline.DecideAsync(_point, submission, stage, session.Scratch, StateName(request.State), session.RecipientMemory);
+        return stage;
+    }
+
+    // Writes the answer the pipeline rendered into the session's scratch.
+    private static void Answer(PolicySession session, DecisionStage stage, PipeWriter output)
+    {
         var answer = session.Scratch.Answer;
         if (stage == DecisionStage.Count)
         {

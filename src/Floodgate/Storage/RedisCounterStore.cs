@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Sources;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using StackExchange.Redis;
@@ -82,7 +83,15 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
     private readonly RedisStore _redis;
     private readonly MemoryCounterStore _local;
     private readonly string _prefix;
+    // Ring keys recently used, by rule and identity: a busy identity's keys are not rebuilt for every decision. A
+    // fixed number of slots, each replaced whole, so it stays small whatever the number of identities.
+    private const int KeySlots = 4096;
+
+    private readonly KeyEntry?[] _keys = new KeyEntry?[KeySlots];
+    private readonly Dictionary<int, RedisKey[]> _keyArrays = [];
+    private readonly Dictionary<int, RedisValue[]> _argArrays = [];
     private readonly Lock _gate = new();
+    private readonly Stack<PendingCharge> _free = new();
     private List<PendingCharge> _waiting = [];
     private bool _flying;
 
@@ -100,22 +109,20 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
     public static string KeyOf(string prefix, LimitRule rule, string identity) =>
         string.Concat(prefix, "c:", ScopeNames.Of(rule.Scope), ":", rule.Name, "/", rule.WindowText, ":", identity);
 
-    public async ValueTask<bool> ChargeAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
+    public ValueTask<bool> ChargeAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
     {
         if (charges.Length == 0)
         {
-            return true;
+            return ValueTask.FromResult(true);
         }
 
-        if (_redis.IsAvailable)
-        {
-            var outcome = await ChargeInRedisAsync(charges, counts, now, commit);
-            if (outcome != Outcome.Unavailable)
-            {
-                return outcome == Outcome.Fits;
-            }
-        }
+        // No state machine: the decision waits on its reusable PendingCharge, which also applies the fail mode.
+        return _redis.IsAvailable ? ChargeInRedis(charges, counts, now, commit) : ValueTask.FromResult(WithoutRedis(charges.Span, counts.Span, now, commit));
+    }
 
+    // Redis is unavailable for this decision: fail closed (throws) or decide with this node's own counters.
+    private bool WithoutRedis(ReadOnlySpan<CounterCharge> charges, Span<long> counts, DateTimeOffset now, bool commit)
+    {
         if (_redis.Options.FailMode == FailMode.Closed)
         {
             _redis.CountFallback("deferred");
@@ -123,7 +130,7 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
         }
 
         _redis.CountFallback("local");
-        return _local.Charge(charges.Span, counts.Span, now, commit);
+        return _local.Charge(charges, counts, now, commit);
     }
 
     /// <summary>The identities of a scope with a ring in Redis (a SCAN over its keys; this node's own while Redis is unavailable).</summary>
@@ -199,16 +206,18 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
     /// together in the next one (Redis runs them in turn, as if one by one), so a busy node makes one round trip for
     /// many decisions instead of one each; a lone decision goes at once.
     /// </summary>
-    private Task<Outcome> ChargeInRedisAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
+    private ValueTask<bool> ChargeInRedis(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
     {
-        var pending = new PendingCharge(charges, counts, now.UtcTicks, commit);
         List<PendingCharge> batch;
+        PendingCharge pending;
         lock (_gate)
         {
+            pending = _free.Count > 0 ? _free.Pop() : new PendingCharge(this);
+            pending.Start(charges, counts, now, commit);
             if (_flying)
             {
                 _waiting.Add(pending);
-                return pending.Done.Task;
+                return pending.Awaitable;
             }
 
             _flying = true;
@@ -216,7 +225,49 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
         }
 
         _ = FlyAsync(batch);
-        return pending.Done.Task;
+        return pending.Awaitable;
+    }
+
+    // A decision has taken its outcome: its waiting object serves the next one.
+    private void Return(PendingCharge pending)
+    {
+        lock (_gate)
+        {
+            if (_free.Count < MaxBatch * 4)
+            {
+                _free.Push(pending);
+            }
+        }
+    }
+
+    // An array of exactly this length (the script call takes whole arrays) from the ones earlier batches gave back; a
+    // batch at a time is in flight, so only that one uses them. The sizes vary with the batch, so they are bounded.
+    private static T[] Reused<T>(Dictionary<int, T[]> arrays, int length)
+    {
+        if (arrays.Remove(length, out var array))
+        {
+            return array;
+        }
+
+        if (arrays.Count >= 128)
+        {
+            arrays.Clear();
+        }
+
+        return new T[length];
+    }
+
+    private RedisKey KeyFor(LimitRule rule, string identity)
+    {
+        var slot = (int)((uint)HashCode.Combine(rule.Index, identity) % KeySlots);
+        var entry = Volatile.Read(ref _keys[slot]);
+        if (entry is null || !ReferenceEquals(entry.Rule, rule) || !(ReferenceEquals(entry.Identity, identity) || entry.Identity == identity))
+        {
+            entry = new KeyEntry(rule, identity, KeyOf(_prefix, rule, identity));
+            Volatile.Write(ref _keys[slot], entry);
+        }
+
+        return entry.Key;
     }
 
     // One script call after another while decisions wait; stops when none is left.
@@ -255,7 +306,7 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
         {
             foreach (var p in batch)
             {
-                p.Done.TrySetResult(Outcome.Unavailable);
+                p.Complete(Outcome.Unavailable);
             }
 
             return;
@@ -269,18 +320,17 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
                 keyCount += p.Charges.Length;
             }
 
-            var keys = new RedisKey[keyCount];
-            var args = new RedisValue[1 + (batch.Count * 2) + (keyCount * 4)];
+            var keys = Reused(_keyArrays, keyCount);
+            var args = Reused(_argArrays, 1 + (batch.Count * 2) + (keyCount * 4));
             args[0] = batch.Count;
             int k = 0, a = 1;
-            var prefix = _prefix;
             foreach (var p in batch)
             {
                 args[a++] = p.Commit ? 1 : 0;
                 args[a++] = p.Charges.Length;
                 foreach (var c in p.Charges.Span)
                 {
-                    keys[k++] = KeyOf(prefix, c.Rule, c.Key);
+                    keys[k++] = KeyFor(c.Rule, c.Key);
                     args[a++] = p.Ticks / c.Rule.SlotTicks;
                     args[a++] = c.Units;
                     args[a++] = c.Max;
@@ -290,7 +340,10 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
                 }
             }
 
+            // Only a call that came back gives its arrays back: one that timed out may still be written later.
             var result = (RedisResult[])(await _redis.Database.ScriptEvaluateAsync(Script, keys, args))!;
+            _keyArrays[keys.Length] = keys;
+            _argArrays[args.Length] = args;
             _redis.Succeeded();
             var r = 0;
             foreach (var p in batch)
@@ -302,7 +355,7 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
                     span[i] = (long)result[r++];
                 }
 
-                p.Done.TrySetResult(fits ? Outcome.Fits : Outcome.Refused);
+                p.Complete(fits ? Outcome.Fits : Outcome.Refused);
             }
         }
         catch (Exception e) when (RedisStore.IsOutage(e))
@@ -310,14 +363,14 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
             _redis.Failed(e);
             foreach (var p in batch)
             {
-                p.Done.TrySetResult(Outcome.Unavailable);
+                p.Complete(Outcome.Unavailable);
             }
         }
         catch (Exception e)
         {
             foreach (var p in batch)
             {
-                p.Done.TrySetException(e);
+                p.Fail(e);
             }
         }
     }
@@ -329,17 +382,76 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
         Unavailable,
     }
 
-    // One decision waiting for its batch; its charges and counts are the caller's, which awaits the outcome.
-    private sealed class PendingCharge(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, long ticks, bool commit)
+    private sealed record KeyEntry(LimitRule Rule, string Identity, RedisKey Key);
+
+    // One decision waiting for its batch; its charges and counts are the caller's, which awaits the outcome. Reused:
+    // once the caller has its outcome the object goes back to the store's free list for a later decision. A batch that
+    // found Redis unavailable completes it with the fail mode's answer (this node's counters, or the exception).
+    private sealed class PendingCharge(RedisCounterStore store) : IValueTaskSource<bool>
     {
-        public ReadOnlyMemory<CounterCharge> Charges { get; } = charges;
+        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+        private DateTimeOffset _now;
 
-        public Memory<long> Counts { get; } = counts;
+        public ReadOnlyMemory<CounterCharge> Charges { get; private set; }
 
-        public long Ticks { get; } = ticks;
+        public Memory<long> Counts { get; private set; }
 
-        public bool Commit { get; } = commit;
+        public long Ticks => _now.UtcTicks;
 
-        public TaskCompletionSource<Outcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public bool Commit { get; private set; }
+
+        public ValueTask<bool> Awaitable => new(this, _core.Version);
+
+        public void Start(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
+        {
+            Charges = charges;
+            Counts = counts;
+            _now = now;
+            Commit = commit;
+        }
+
+        public void Complete(Outcome outcome)
+        {
+            if (outcome != Outcome.Unavailable)
+            {
+                _core.SetResult(outcome == Outcome.Fits);
+                return;
+            }
+
+            bool fits;
+            try
+            {
+                fits = store.WithoutRedis(Charges.Span, Counts.Span, _now, Commit);
+            }
+            catch (Exception e)
+            {
+                _core.SetException(e);
+                return;
+            }
+
+            _core.SetResult(fits);
+        }
+
+        public void Fail(Exception e) => _core.SetException(e);
+
+        public bool GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                Charges = default;
+                Counts = default;
+                _core.Reset();
+                store.Return(this);
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 }

@@ -105,6 +105,31 @@ public sealed class CounterJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Segment_WhileOpen_IsAllocatedAhead_AndAfterACrashItsZeroTailIsNoProblem()
+    {
+        var (_, journal, engine) = Open(0);
+        await SendAsync(engine, "alice@example.com", 4);
+        var segment = CounterJournal.SegmentsIn(_data).Single();
+
+        // While it runs, the segment is allocated ahead (appends do not grow it); what a crash leaves is this file.
+        var crashed = File.ReadAllBytes(segment);
+        Assert.True(crashed.Length >= 1 << 20, $"the open segment is {crashed.Length} bytes");
+        journal.Dispose();
+
+        // A clean close truncates it to its records.
+        var closed = File.ReadAllBytes(segment);
+        Assert.True(closed.Length < 1024, $"the closed segment is {closed.Length} bytes");
+        Assert.Equal(closed, crashed.AsSpan(0, closed.Length).ToArray());
+        Assert.True(crashed.AsSpan(closed.Length).IndexOfAnyExcept((byte)0) < 0);
+
+        // The crashed file reads as the same records, without a complaint.
+        File.WriteAllBytes(segment, crashed);
+        var restored = Restore([]);
+        Assert.Equal(4, restored.CountsOf(Scope.Account, "alice@example.com", T0.AddMinutes(1))[1]);
+        Assert.DoesNotContain(_logs.Lines, l => l.Contains("counter journal", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Read_GarbageTail_AndGarbageSegments_AreSkippedNeverThrown()
     {
         var (_, journal, engine) = Open(0);
@@ -119,10 +144,11 @@ public sealed class CounterJournalTests : IDisposable
             file.Write(garbage);
         }
 
-        // A header-sized record with a wrong checksum, then files that are not journals at all.
+        // A file that is not a journal at all, and a journal whose first record has a wrong checksum (zeros alone after
+        // the magic would be the allocated tail of a segment that never got its first record: no problem).
         var flipped = File.ReadAllBytes(segment);
         File.WriteAllBytes(Path.Combine(_data, CounterJournal.FolderName, "counters-9999999999999999998.journal"), garbage);
-        File.WriteAllBytes(Path.Combine(_data, CounterJournal.FolderName, "counters-9999999999999999999.journal"), [.. flipped.Take(4), .. new byte[20]]);
+        File.WriteAllBytes(Path.Combine(_data, CounterJournal.FolderName, "counters-9999999999999999999.journal"), [.. flipped.Take(4), 20, 0, 0, 0, 1, 2, 3, 4, .. new byte[20]]);
 
         var restored = Restore([]);
         Assert.Equal(4, restored.CountsOf(Scope.Account, "alice@example.com", T0.AddMinutes(1))[1]);
