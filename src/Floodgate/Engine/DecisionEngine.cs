@@ -128,7 +128,7 @@ public sealed class DecisionEngine
 
             if (!fits)
             {
-                return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), submission);
+                return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), current.AsSpan(limits, n), submission);
             }
 
             if (observedSuspension is { } already)
@@ -152,29 +152,7 @@ public sealed class DecisionEngine
     // What the observed limits (the charges the store was given no max for) would have answered, or null when they had room.
     private Decision? WouldRefuse(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> limits, in Submission submission)
     {
-        int decisive = -1, suspending = -1;
-        var verdict = Verdict.Accept;
-        for (var i = 0; i < charges.Length; i++)
-        {
-            var charge = charges[i];
-            if (charge.Max != long.MaxValue || current[i] + charge.Units <= limits[i])
-            {
-                continue;
-            }
-
-            var v = Rules.VerdictOf(charge.Rule.Action);
-            if (v > verdict)
-            {
-                verdict = v;
-                decisive = i;
-            }
-
-            if (charge.Rule.Action == LimitAction.Suspend && suspending < 0)
-            {
-                suspending = i;
-            }
-        }
-
+        var verdict = Worst(charges, current, limits, observed: true, out var decisive, out var suspending);
         if (decisive < 0)
         {
             return null;
@@ -188,14 +166,31 @@ public sealed class DecisionEngine
         return suspending < 0 ? decision : decision with { Suspension = SuspensionFor(charges[suspending], current[suspending], limits[suspending], submission) };
     }
 
-    private ValueTask<Decision> RefuseAsync(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, in Submission submission)
+    private ValueTask<Decision> RefuseAsync(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> limits, in Submission submission)
     {
-        int decisive = -1, suspending = -1;
+        var verdict = Worst(charges, current, limits, observed: false, out var decisive, out var suspending);
+        var c = charges[decisive];
+        var decision = new Decision(verdict, DecisionCause.LimitExceeded, c.Rule, new Identity(c.Rule.Scope, c.Key),
+            current[decisive], c.Units, c.Max);
+        if (suspending < 0)
+        {
+            return ValueTask.FromResult(decision);
+        }
+
+        return SuspendAsync(decision, SuspensionFor(charges[suspending], current[suspending], charges[suspending].Max, submission));
+    }
+
+    // Among the enforced charges (or only the observed ones: those the store was given no max for), the most severe
+    // verdict of a limit this message would pass, the charge that decides it and the first suspending one (-1: none).
+    private Verdict Worst(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> limits, bool observed,
+        out int decisive, out int suspending)
+    {
+        decisive = suspending = -1;
         var verdict = Verdict.Accept;
         for (var i = 0; i < charges.Length; i++)
         {
             var charge = charges[i];
-            if (current[i] + charge.Units <= charge.Max)
+            if ((charge.Max == long.MaxValue) != observed || current[i] + charge.Units <= limits[i])
             {
                 continue;
             }
@@ -213,15 +208,7 @@ public sealed class DecisionEngine
             }
         }
 
-        var c = charges[decisive];
-        var decision = new Decision(verdict, DecisionCause.LimitExceeded, c.Rule, new Identity(c.Rule.Scope, c.Key),
-            current[decisive], c.Units, c.Max);
-        if (suspending < 0)
-        {
-            return ValueTask.FromResult(decision);
-        }
-
-        return SuspendAsync(decision, SuspensionFor(charges[suspending], current[suspending], charges[suspending].Max, submission));
+        return verdict;
     }
 
     private static Suspension SuspensionFor(in CounterCharge s, long current, long max, in Submission submission) =>
