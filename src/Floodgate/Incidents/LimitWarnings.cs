@@ -39,9 +39,17 @@ public sealed partial class LimitWarnings(RuleSet rules, AlertDispatcher alerts,
         }
 
         IdentityKeys? keys = null;
-        foreach (var rule in rules.Rules)
+        // By index: a foreach over the rule list would box its enumerator on every decision.
+        for (var r = 0; r < rules.Rules.Count; r++)
         {
+            var rule = rules.Rules[r];
             if (rule.WarnAt is not { } share || rule.Index >= counts.Length || counts[rule.Index] <= 0)
+            {
+                continue;
+            }
+
+            // Most decisions are far below the share: without overrides that is known before the identity is worked out.
+            if (rule.Overrides.Count == 0 && counts[rule.Index] < Math.Ceiling(share * rule.Max))
             {
                 continue;
             }

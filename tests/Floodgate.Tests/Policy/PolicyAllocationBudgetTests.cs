@@ -125,12 +125,15 @@ public sealed class PolicyAllocationBudgetTests
         {
             var options = ConfigLoader.Parse($$"""
                 limits:
-                  - { name: budget, scope: account, unit: messages, max: {{max}}, per: 1h, action: defer }
+                  - { name: budget, scope: account, unit: messages, max: {{max}}, per: 1h, action: defer, warn_at: 80% }
                 log:
                   decisions: none
                 """, "budget test", environment: null);
             var engine = new DecisionEngine(options.Rules, new MemoryCounterStore(options.Rules), new MemoryAccountStore());
-            var pipeline = new DecisionPipeline(engine, options, log, NullLogger<DecisionPipeline>.Instance);
+            // With the warnings the embedded default has (warn_at), looked at on every decision like the rest.
+            var warnings = new Floodgate.Incidents.LimitWarnings(options.Rules, new Floodgate.Alerts.AlertDispatcher(options.Alerts, [], TimeProvider.System,
+                NullLogger<Floodgate.Alerts.AlertDispatcher>.Instance), TimeProvider.System, NullLogger<Floodgate.Incidents.LimitWarnings>.Instance);
+            var pipeline = new DecisionPipeline(engine, options, log, NullLogger<DecisionPipeline>.Instance, warnings: warnings);
             var point = new EnforcementPoint("policy", new PolicyAnswers(options.Policy, options.FailMode), options.TrustedNetworks);
             _handler = new PolicyConnectionHandler(pipeline, point, options, TimeProvider.System, NullLogger<PolicyConnectionHandler>.Instance, "budget");
             var context = new DefaultConnectionContext("budget", new Duplex(_toServer.Reader, _fromServer.Writer), new Duplex(_fromServer.Reader, _toServer.Writer));
