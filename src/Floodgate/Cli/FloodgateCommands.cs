@@ -247,7 +247,30 @@ public static class FloodgateCommands
                             + "deploy/postfix/main.cf.end-of-data); asked at DATA, it knows only the size the client declared (MAIL FROM SIZE=), "
                             + "often none. The relay and the log readers know every message's size.");
                     }
+
+                    if (rule.Unit == Engine.LimitUnit.ExternalRecipients)
+                    {
+                        output.WriteLine($"    {rule.Name} counts recipients outside local_domains ({(options.Rules.LocalDomains.IsEmpty ? "none listed: every recipient is external" : string.Join(", ", options.Rules.LocalDomains.Entries))})"
+                            + (options.PolicyEndpoints.Count > 0 && !options.Policy.RcptCheck
+                                ? "; Postfix names recipients only at RCPT TO: until deploy/postfix/main.cf.rcpt is in main.cf (then set policy.rcpt_check: true), "
+                                  + "every recipient of a message asked about at DATA counts as external. The relay and the log readers know every address."
+                                : "."));
+                    }
+
+                    if (rule.Unit == Engine.LimitUnit.UniqueRecipients)
+                    {
+                        output.WriteLine($"    {rule.Name} remembers at most {rule.TrackedMax} addresses per identity ({rule.TrackedMax * Storage.RecipientSet.BytesPerAddress / 1024} KiB at most in memory); "
+                            + "Postfix names them at RCPT TO (policy.rcpt_check), the relay and the log readers always.");
+                    }
+
+                    if (rule.Unit == Engine.LimitUnit.FailedRecipients)
+                    {
+                        output.WriteLine($"    {rule.Name} counts recipients refused for good (5xx) by the relay's next hop and logged as bounced "
+                            + "(the log watch, replay), when that is known: it acts on the identity's next message. Postfix's policy service never learns of bounces.");
+                    }
                 }
+
+                output.WriteLine($"  local domains: {(options.Rules.LocalDomains.IsEmpty ? "none" : string.Join(", ", options.Rules.LocalDomains.Entries))}");
 
                 output.WriteLine($"  exempt: {(options.Rules.Exempt.Count == 0 ? "none" : string.Join(", ", options.Rules.Exempt))}");
                 output.WriteLine($"  mode: {FloodgateHost.ModeText(options.Rules)}");

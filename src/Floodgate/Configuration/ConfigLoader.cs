@@ -18,11 +18,11 @@ public sealed partial class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["mode", "listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters", "max_recipients_per_message"];
+    private static readonly string[] TopKeys = ["mode", "listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters", "max_recipients_per_message", "local_domains"];
     private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after", "mode", "warn_at", "alert"];
     private static readonly string[] Modes = ["enforce", "observe"];
-    private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "socket_group", "answers"];
+    private static readonly string[] PolicyKeys = ["max_request_bytes", "max_attributes", "idle_timeout", "max_connections", "socket_mode", "socket_group", "answers", "rcpt_check"];
 
     private readonly List<string> _errors = [];
     private readonly Dictionary<YamlNode, string> _fromEnvironment = new(ReferenceEqualityComparer.Instance);
@@ -255,6 +255,7 @@ public sealed partial class ConfigLoader
         }
 
         var exempt = Strings(root, "exempt").Select(x => x.Text).ToList();
+        var localDomains = ReadLocalDomains(root);
         var suspended = Enum(root, "suspended_action", "suspended_action", ["hold", "defer", "reject"],
             v => v switch { "defer" => Verdict.Defer, "reject" => Verdict.Reject, _ => Verdict.Hold }, Verdict.Hold);
         var mode = Enum(root, "mode", "mode", Modes, ModeOf, EnforcementMode.Enforce);
@@ -291,6 +292,19 @@ public sealed partial class ConfigLoader
             memoryBudget = Size(counters, "memory_budget", "counters.memory_budget", 1L << 20, 1L << 40) ?? memoryBudget;
         }
 
+        // Postfix names a message's recipients only at RCPT TO: a unique-recipients limit has nothing to count by without it.
+        if (endpoints.Count > 0 && !policy.RcptCheck)
+        {
+            foreach (var unique in rules.Where(r => r.Unit == LimitUnit.UniqueRecipients))
+            {
+                Error(root, $"limits ({unique.Name}).unit",
+                    "unique_recipients needs each message's recipient addresses, and Postfix sends them to its policy service only at RCPT TO. "
+                    + "Add deploy/postfix/main.cf.rcpt to main.cf (smtpd_recipient_restrictions = check_sasl_access static:floodgate, "
+                    + "permit_sasl_authenticated, check_client_access cidr:/etc/postfix/floodgate-clients.cidr) and set policy.rcpt_check: true; "
+                    + "or, when only the relay and log readers feed Floodgate, turn the policy listener off (listen.policy: [])");
+            }
+        }
+
         if (_errors.Count > 0)
         {
             return null;
@@ -301,7 +315,7 @@ public sealed partial class ConfigLoader
             CounterDurability = durability,
             CounterMemoryBudget = memoryBudget,
             PolicyEndpoints = endpoints,
-            Rules = new RuleSet(rules, fallback, suspended, exempt) { Mode = mode, RecipientCap = cap },
+            Rules = new RuleSet(rules, fallback, suspended, exempt) { Mode = mode, RecipientCap = cap, LocalDomains = localDomains },
             Sections = Fingerprints(root),
             TrustedNetworks = trusted,
             LogWatches = logWatches,
@@ -429,8 +443,8 @@ public sealed partial class ConfigLoader
             var scope = Enum(item, "scope", path + ".scope", ["account", "sender", "sender_domain", "client_ip"],
                 v => v switch { "sender" => Scope.Sender, "sender_domain" => Scope.SenderDomain, "client_ip" => Scope.ClientIp, _ => Scope.Account },
                 Scope.Account, required: true);
-            var unit = Enum(item, "unit", path + ".unit", ["messages", "recipients", "bytes"],
-                v => v switch { "recipients" => LimitUnit.Recipients, "bytes" => LimitUnit.Bytes, _ => LimitUnit.Messages }, LimitUnit.Messages, required: true);
+            var unit = Enum(item, "unit", path + ".unit", ScopeNames.UnitNames,
+                v => ScopeNames.TryParseUnit(v, out var u) ? u : LimitUnit.Messages, LimitUnit.Messages, required: true);
             var action = Enum(item, "action", path + ".action", ["defer", "hold", "reject", "suspend"],
                 v => v switch { "hold" => LimitAction.Hold, "reject" => LimitAction.Reject, "suspend" => LimitAction.Suspend, _ => LimitAction.Defer },
                 LimitAction.Defer, required: true);
@@ -845,6 +859,26 @@ public sealed partial class ConfigLoader
         return Durations.TryParse(text, out var duration) ? (long)duration.TotalMilliseconds : null;
     }
 
+    // local_domains: names and *.example.com patterns whose recipients are not external.
+    private DomainList ReadLocalDomains(YamlMappingNode root)
+    {
+        var domains = new List<string>();
+        foreach (var (text, node) in Strings(root, "local_domains"))
+        {
+            var domain = text.Trim().TrimEnd('.');
+            var name = domain.StartsWith("*.", StringComparison.Ordinal) ? domain[2..] : domain;
+            if (name.Length == 0 || name.Contains('@') || name.Contains('*') || name.Any(char.IsWhiteSpace) || !name.Contains('.') && name != "localhost")
+            {
+                Error(node, "local_domains", $"'{text}' is not a domain: write example.com, or *.example.com for its subdomains");
+                continue;
+            }
+
+            domains.Add(domain);
+        }
+
+        return new DomainList(domains);
+    }
+
     private PolicyOptions ReadPolicy(YamlMappingNode root)
     {
         var policy = new PolicyOptions();
@@ -864,6 +898,7 @@ public sealed partial class ConfigLoader
             policy = policy with { MaxAttributes = (int)maxAttrs };
         }
 
+        policy = policy with { RcptCheck = Enum(section, "rcpt_check", "policy.rcpt_check", ["true", "false"], v => v == "true", false) };
         if (Scalar(section, "max_connections", "policy.max_connections") is { } n3 && ParseCount(n3, "policy.max_connections", 1, 1_000_000) is { } maxConns)
         {
             policy = policy with { MaxConnections = (int)maxConns };

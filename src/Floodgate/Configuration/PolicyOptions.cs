@@ -11,6 +11,12 @@ public sealed record PolicyOptions
 
     public int MaxConnections { get; init; } = 1000;
 
+    /// <summary>
+    /// policy.rcpt_check: Postfix also asks at RCPT TO (deploy/postfix/main.cf.rcpt), so each message's recipient
+    /// addresses reach Floodgate before it is counted; a unique_recipients limit needs it.
+    /// </summary>
+    public bool RcptCheck { get; init; }
+
     /// <summary>Unix socket permission bits: owner and group (whoever may connect can suspend any account).</summary>
     public UnixFileMode SocketMode { get; init; } = (UnixFileMode)0b110_110_000;
 

@@ -35,6 +35,8 @@ public readonly record struct Decision(
     /// <summary>A sentence an admin (or, trimmed, the sender) can read.</summary>
     public string Reason => Observed == Verdict.Accept ? Enforced : $"observe mode, not enforced: {ScopeNames.WouldHave(Observed)}: {Enforced}";
 
+    private string SuspendedText => Suspension is null ? "" : $"; {Suspension.Identity} {(Observed == Verdict.Accept ? "suspended" : "would have been suspended")}";
+
     private string Enforced => Cause switch
     {
         DecisionCause.WithinLimits => "within limits",
@@ -43,8 +45,11 @@ public readonly record struct Decision(
         DecisionCause.StoreUnavailable => "the shared store is unavailable (fail mode closed)",
         DecisionCause.Failed => "the decision failed inside Floodgate (answered by the fail mode)",
         DecisionCause.TooManyRecipients => $"{Identity} sent one message to {Units} recipients, more than the {Max} allowed in one message ({Rule!.Name})",
+        _ when Rule?.Unit == LimitUnit.FailedRecipients =>
+            $"{Identity} has had {Count} recipients fail for good, the most allowed per {Rule.WindowText} being {Max} (rule {Rule.Name})"
+            + SuspendedText,
         _ =>
             $"{Identity} has sent {Count} of {Max} {Rule!.UnitText} allowed per {Rule.WindowText}"
-            + $" and this message adds {Units} (rule {Rule.Name})" + (Suspension is null ? "" : $"; {Suspension.Identity} {(Observed == Verdict.Accept ? "suspended" : "would have been suspended")}"),
+            + $" and this message adds {Units} (rule {Rule.Name})" + SuspendedText,
     };
 }

@@ -84,15 +84,31 @@ public sealed class DecisionEngine
         }
 
         var rules = Rules.Rules;
-        var charges = ArrayPool<CounterCharge>.Shared.Rent(rules.Count);
-        // Each charge's count, then from rules.Count on each one's real limit (an observed charge tells the store none).
-        var current = ArrayPool<long>.Shared.Rent(rules.Count * 2);
-        var limits = rules.Count;
+        var r = rules.Count;
+        var charges = ArrayPool<CounterCharge>.Shared.Rent(r);
+        // [0, n): each charge's count; [n, 2n): the units it adds (the store works out unique recipients'); from 2r on
+        // each one's real limit (an observed charge tells the store none, a failed-recipients one tells it one less).
+        var current = ArrayPool<long>.Shared.Rent(r * 3);
+        ulong[]? hashes = null;
         try
         {
+            // Where a rule needs the addresses: how many are external, and the distinct hashes for unique recipients.
+            // An address the enforcement point could not name counts as external and as new.
+            var known = submission.Recipients;
+            var unknown = stage == DecisionStage.Check
+                ? (known is { Count: > 0 } ? 0 : 1)
+                : Math.Max(0, submission.RecipientCount - (known?.Count ?? 0));
+            var external = Rules.UsesExternalRecipients ? ExternalOf(known) + unknown : 0;
+            ReadOnlyMemory<ulong> distinct = default;
+            if (Rules.UsesUniqueRecipients && known is { Count: > 0 })
+            {
+                hashes = ArrayPool<ulong>.Shared.Rent(known.Count);
+                distinct = hashes.AsMemory(0, RecipientHashes.Distinct(known, hashes));
+            }
+
             var n = 0;
             var observing = false;
-            for (var i = 0; i < rules.Count; i++)
+            for (var i = 0; i < r; i++)
             {
                 var rule = rules[i];
                 var key = keys[rule.Scope];
@@ -102,7 +118,13 @@ public sealed class DecisionEngine
                 }
 
                 // At check stage the message's size is unknown: a limit is enforced only once it has no room at all.
-                var units = stage == DecisionStage.Check ? 1 : rule.UnitsOf(submission.RecipientCount, submission.Size);
+                var units = rule.Unit switch
+                {
+                    LimitUnit.FailedRecipients => 0,
+                    LimitUnit.UniqueRecipients => unknown,
+                    LimitUnit.ExternalRecipients => external,
+                    _ => stage == DecisionStage.Check ? 1 : rule.UnitsOf(submission.RecipientCount, submission.Size),
+                };
                 var max = !Overrides.IsEmpty && Overrides.TryGet(rule.Name, key, out var set) ? set : rule.MaxFor(key);
                 if (exemption is { Max: { } raised } && rule.Scope == Scope.Account && raised > max)
                 {
@@ -110,25 +132,34 @@ public sealed class DecisionEngine
                 }
 
                 // An observed limit always has room in the store's eyes; whether it would have refused is checked below.
+                // Failed recipients are counted later: the message fits while fewer than the maximum have failed.
                 var observed = !IgnoresModes && (observeAll || rule.Mode == EnforcementMode.Observe);
                 observing |= observed;
-                current[limits + n] = max;
-                charges[n++] = new CounterCharge(rule, key, units, observed ? long.MaxValue : max);
+                current[(2 * r) + n] = max;
+                var storeMax = observed ? long.MaxValue : rule.Unit == LimitUnit.FailedRecipients ? max - 1 : max;
+                charges[n++] = new CounterCharge(rule, key, units, storeMax, rule.Unit == LimitUnit.UniqueRecipients ? distinct : default);
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                current[n + i] = charges[i].Units;
             }
 
             var commit = stage == DecisionStage.Count;
-            var fits = await _counters.ChargeAsync(charges.AsMemory(0, n), current.AsMemory(0, n), submission.Time, commit);
+            var fits = await _counters.ChargeAsync(charges.AsMemory(0, n), current.AsMemory(0, 2 * n), submission.Time, commit);
             if (counts is not null)
             {
                 for (var i = 0; i < n; i++)
                 {
-                    counts[charges[i].Rule.Index] = current[i] + (fits && commit ? charges[i].Units : 0);
+                    counts[charges[i].Rule.Index] = current[i] + (fits && commit ? current[n + i] : 0);
                 }
             }
 
+            var added = current.AsSpan(n, n);
+            var limits = current.AsSpan(2 * r, n);
             if (!fits)
             {
-                return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), current.AsSpan(limits, n), submission);
+                return await RefuseAsync(charges.AsSpan(0, n), current.AsSpan(0, n), added, limits, submission);
             }
 
             if (observedSuspension is { } already)
@@ -136,7 +167,7 @@ public sealed class DecisionEngine
                 return already;
             }
 
-            return observing && WouldRefuse(charges.AsSpan(0, n), current.AsSpan(0, n), current.AsSpan(limits, n), submission) is { } would
+            return observing && WouldRefuse(charges.AsSpan(0, n), current.AsSpan(0, n), added, limits, submission) is { } would
                 ? would
                 : new Decision(Verdict.Accept, DecisionCause.WithinLimits);
         }
@@ -144,15 +175,73 @@ public sealed class DecisionEngine
         {
             ArrayPool<CounterCharge>.Shared.Return(charges, clearArray: true);
             ArrayPool<long>.Shared.Return(current);
+            if (hashes is not null)
+            {
+                ArrayPool<ulong>.Shared.Return(hashes);
+            }
         }
     }
+
+    /// <summary>
+    /// Counts <paramref name="failed"/> recipients of a message that failed for good (a next hop's 5xx, a log's bounce)
+    /// against every failed-recipients limit of its identities, whatever their maximum: they act on its next message.
+    /// </summary>
+    public async ValueTask CountFailedAsync(Submission submission, int failed)
+    {
+        if (!Rules.UsesFailedRecipients || failed <= 0)
+        {
+            return;
+        }
+
+        var keys = IdentityKeys.Of(submission, Rules.Fallback, Rules.RulesIn(Scope.SenderDomain) > 0);
+        if (Rules.IsExempt(keys.Account))
+        {
+            return;
+        }
+
+        var charges = new List<CounterCharge>();
+        foreach (var rule in Rules.Rules)
+        {
+            if (rule.Unit == LimitUnit.FailedRecipients && keys[rule.Scope] is { } key)
+            {
+                charges.Add(new CounterCharge(rule, key, failed, long.MaxValue));
+            }
+        }
+
+        if (charges.Count > 0)
+        {
+            await _counters.ChargeAsync(charges.ToArray(), new long[2 * charges.Count], submission.Time, commit: true);
+        }
+    }
+
+    private int ExternalOf(IReadOnlyList<string>? recipients)
+    {
+        var external = 0;
+        for (var i = 0; recipients is not null && i < recipients.Count; i++)
+        {
+            if (!Rules.LocalDomains.IsLocal(recipients[i]))
+            {
+                external++;
+            }
+        }
+
+        return external;
+    }
+
+    /// <summary>
+    /// True when a message adding <paramref name="units"/> to <paramref name="count"/> passes <paramref name="limit"/>;
+    /// a failed-recipients limit is passed once the failures counted reach it.
+    /// </summary>
+    public static bool Exceeds(LimitRule rule, long count, long units, long limit) =>
+        rule.Unit == LimitUnit.FailedRecipients ? count >= limit : count + units > limit;
 
     private static Decision Observe(in Decision enforced) => enforced with { Verdict = Verdict.Accept, Observed = enforced.Verdict };
 
     // What the observed limits (the charges the store was given no max for) would have answered, or null when they had room.
-    private Decision? WouldRefuse(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> limits, in Submission submission)
+    private Decision? WouldRefuse(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> units, ReadOnlySpan<long> limits,
+        in Submission submission)
     {
-        var verdict = Worst(charges, current, limits, observed: true, out var decisive, out var suspending);
+        var verdict = Worst(charges, current, units, limits, observed: true, out var decisive, out var suspending);
         if (decisive < 0)
         {
             return null;
@@ -160,37 +249,41 @@ public sealed class DecisionEngine
 
         var c = charges[decisive];
         var decision = new Decision(Verdict.Accept, DecisionCause.LimitExceeded, c.Rule, new Identity(c.Rule.Scope, c.Key),
-            current[decisive], c.Units, limits[decisive], Observed: verdict);
+            current[decisive], units[decisive], limits[decisive], Observed: verdict);
 
         // Nothing is stored: the suspension that would have been is only reported (an observe-only incident).
-        return suspending < 0 ? decision : decision with { Suspension = SuspensionFor(charges[suspending], current[suspending], limits[suspending], submission) };
+        return suspending < 0 ? decision : decision with
+        {
+            Suspension = SuspensionFor(charges[suspending], current[suspending], units[suspending], limits[suspending], submission),
+        };
     }
 
-    private ValueTask<Decision> RefuseAsync(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> limits, in Submission submission)
+    private ValueTask<Decision> RefuseAsync(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> units, ReadOnlySpan<long> limits,
+        in Submission submission)
     {
-        var verdict = Worst(charges, current, limits, observed: false, out var decisive, out var suspending);
+        var verdict = Worst(charges, current, units, limits, observed: false, out var decisive, out var suspending);
         var c = charges[decisive];
         var decision = new Decision(verdict, DecisionCause.LimitExceeded, c.Rule, new Identity(c.Rule.Scope, c.Key),
-            current[decisive], c.Units, c.Max);
+            current[decisive], units[decisive], limits[decisive]);
         if (suspending < 0)
         {
             return ValueTask.FromResult(decision);
         }
 
-        return SuspendAsync(decision, SuspensionFor(charges[suspending], current[suspending], charges[suspending].Max, submission));
+        return SuspendAsync(decision, SuspensionFor(charges[suspending], current[suspending], units[suspending], limits[suspending], submission));
     }
 
     // Among the enforced charges (or only the observed ones: those the store was given no max for), the most severe
     // verdict of a limit this message would pass, the charge that decides it and the first suspending one (-1: none).
-    private Verdict Worst(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> limits, bool observed,
-        out int decisive, out int suspending)
+    private Verdict Worst(ReadOnlySpan<CounterCharge> charges, ReadOnlySpan<long> current, ReadOnlySpan<long> units, ReadOnlySpan<long> limits,
+        bool observed, out int decisive, out int suspending)
     {
         decisive = suspending = -1;
         var verdict = Verdict.Accept;
         for (var i = 0; i < charges.Length; i++)
         {
             var charge = charges[i];
-            if ((charge.Max == long.MaxValue) != observed || current[i] + charge.Units <= limits[i])
+            if ((charge.Max == long.MaxValue) != observed || !Exceeds(charge.Rule, current[i], units[i], limits[i]))
             {
                 continue;
             }
@@ -211,9 +304,10 @@ public sealed class DecisionEngine
         return verdict;
     }
 
-    private static Suspension SuspensionFor(in CounterCharge s, long current, long max, in Submission submission) =>
+    private static Suspension SuspensionFor(in CounterCharge s, long current, long units, long max, in Submission submission) =>
         new(new Identity(s.Rule.Scope, s.Key), submission.Time, s.Rule.Name,
-            $"over limit {s.Rule.Name}: {current} of {max} {s.Rule.UnitText} per {s.Rule.WindowText} used, next message adds {s.Units}"
+            $"over limit {s.Rule.Name}: {current} of {max} {s.Rule.UnitText} per {s.Rule.WindowText} "
+            + (s.Rule.Unit == LimitUnit.FailedRecipients ? "reached" : $"used, next message adds {units}")
             + OriginOf(submission),
             "floodgate");
 

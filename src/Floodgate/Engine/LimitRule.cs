@@ -32,7 +32,14 @@ public sealed class LimitRule
         }
 
         _overrideLookup = _overrides.GetAlternateLookup<ReadOnlySpan<char>>();
+        TrackedMax = Math.Max(max, _overrides.Count == 0 ? 0 : _overrides.Values.Max());
     }
+
+    /// <summary>
+    /// The largest limit any identity has here (<see cref="Max"/> or an override): a unique-recipients window remembers at
+    /// most this many addresses per identity (16 bytes each in memory); past it, an address not remembered counts as new.
+    /// </summary>
+    public long TrackedMax { get; }
 
     public string Name { get; }
 
@@ -68,7 +75,7 @@ public sealed class LimitRule
     /// <summary>The window as configured ("1h"), for texts and log lines.</summary>
     public string WindowText { get; }
 
-    /// <summary>"messages", "recipients" or "KiB".</summary>
+    /// <summary>"messages", "recipients", "unique recipients", "external recipients", "failed recipients" or "KiB".</summary>
     public string UnitText { get; }
 
     /// <summary>Length of one counting slot in ticks: the window divided by <see cref="SlotsPerWindow"/>, rounded up.</summary>
@@ -99,11 +106,16 @@ public sealed class LimitRule
         return at >= 0 && _overrideLookup.TryGetValue(key.AsSpan(at + 1), out max) ? max : Max;
     }
 
-    /// <summary>Units one message adds to this rule's counter (for bytes: its size in KiB, rounded up).</summary>
-    public long UnitsOf(int recipientCount, long size = 0) => Unit switch
+    /// <summary>
+    /// Units one message adds to this rule's counter (for bytes: its size in KiB, rounded up; for external recipients
+    /// the <paramref name="external"/> count; unique recipients are worked out by the store, failed ones come later).
+    /// </summary>
+    public long UnitsOf(int recipientCount, long size = 0, int external = 0) => Unit switch
     {
         LimitUnit.Messages => 1,
         LimitUnit.Recipients => Math.Max(recipientCount, 0),
+        LimitUnit.ExternalRecipients => Math.Max(external, 0),
+        LimitUnit.UniqueRecipients or LimitUnit.FailedRecipients => 0,
         _ => KiBOf(size),
     };
 

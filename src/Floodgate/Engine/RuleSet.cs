@@ -25,6 +25,13 @@ public sealed class RuleSet
             rules[i].ScopeIndex = _rulesPerScope[(int)rules[i].Scope]++;
         }
 
+        foreach (var rule in rules)
+        {
+            UsesUniqueRecipients |= rule.Unit == LimitUnit.UniqueRecipients;
+            UsesExternalRecipients |= rule.Unit == LimitUnit.ExternalRecipients;
+            UsesFailedRecipients |= rule.Unit == LimitUnit.FailedRecipients;
+        }
+
         _exempt = new HashSet<string>((exempt ?? []).Select(e => IdentityNormalizer.Normalize(e)), StringComparer.Ordinal);
         _exemptLookup = _exempt.GetAlternateLookup<ReadOnlySpan<char>>();
     }
@@ -36,6 +43,21 @@ public sealed class RuleSet
     /// when unlimited. A limit whose window is one message: over it the message is rejected and counted nowhere.
     /// </summary>
     public LimitRule? RecipientCap { get; init; }
+
+    /// <summary>The domains whose recipients are not external (local_domains); empty: every recipient is external.</summary>
+    public DomainList LocalDomains { get; init; } = DomainList.Empty;
+
+    /// <summary>True when a rule counts unique recipients (the engine then hashes each message's addresses).</summary>
+    public bool UsesUniqueRecipients { get; }
+
+    /// <summary>True when a rule counts external recipients.</summary>
+    public bool UsesExternalRecipients { get; }
+
+    /// <summary>True when a rule counts failed recipients (enforcement points then report outcomes).</summary>
+    public bool UsesFailedRecipients { get; }
+
+    /// <summary>True when a rule needs each message's recipient addresses (unique or external recipients).</summary>
+    public bool NeedsAddresses => UsesUniqueRecipients || UsesExternalRecipients;
 
     public FallbackIdentity Fallback { get; }
 

@@ -38,8 +38,34 @@ public static class ScopeNames
     {
         LimitUnit.Messages => "messages",
         LimitUnit.Recipients => "recipients",
+        LimitUnit.UniqueRecipients => "unique recipients",
+        LimitUnit.ExternalRecipients => "external recipients",
+        LimitUnit.FailedRecipients => "failed recipients",
         _ => "KiB",
     };
+
+    /// <summary>The unit as floodgate.yml writes it (unit: unique_recipients).</summary>
+    public static string ConfigName(LimitUnit unit) => unit switch
+    {
+        LimitUnit.Bytes => "bytes",
+        LimitUnit.UniqueRecipients => "unique_recipients",
+        LimitUnit.ExternalRecipients => "external_recipients",
+        LimitUnit.FailedRecipients => "failed_recipients",
+        _ => Of(unit),
+    };
+
+    /// <summary>The units floodgate.yml accepts, in the order its errors list them.</summary>
+    public static readonly string[] UnitNames = ["messages", "recipients", "bytes", "unique_recipients", "external_recipients", "failed_recipients"];
+
+    public static bool TryParseUnit(string name, out LimitUnit unit)
+    {
+        var i = Array.IndexOf(UnitNames, name);
+        unit = i < 0 ? LimitUnit.Messages : (LimitUnit)i;
+        return i >= 0;
+    }
+
+    /// <summary>True for the units that need each message's recipient addresses (Postfix sends them only at RCPT).</summary>
+    public static bool NeedsAddresses(LimitUnit unit) => unit is LimitUnit.UniqueRecipients or LimitUnit.ExternalRecipients;
 
     public static string Of(LimitAction action) => action switch
     {

@@ -40,6 +40,27 @@ public struct SlidingWindow
         _total += units;
     }
 
+    /// <summary>
+    /// Moves one unit counted in <paramref name="from"/> to <paramref name="slot"/> (a unique recipient written to again:
+    /// the count stays, the unit now expires later). Nothing moves when <paramref name="from"/> has expired or is newest.
+    /// </summary>
+    public void Move(long from, long slot)
+    {
+        Advance(slot);
+        var to = Math.Max(slot, _lastSlot);
+        if (from >= to || to - from >= Slots)
+        {
+            return;
+        }
+
+        ref var old = ref _slots[(int)(from & Mask)];
+        if (old > 0)
+        {
+            old--;
+            _slots[(int)(to & Mask)]++;
+        }
+    }
+
     /// <summary>True when nothing counted is still inside a window ending in <paramref name="slot"/>.</summary>
     public readonly bool IsIdleAt(long slot) => _total == 0 || slot - _lastSlot >= Slots;
 

@@ -171,8 +171,12 @@ public static class FloodgateHost
         var incidentBook = app.Services.GetRequiredService<IncidentBook>();
         var adjustments = app.Services.GetRequiredService<LimitAdjustments>();
         var spooled = RecoverSpool(app.Services);
+        var relayIntake = app.Services.GetService<RelayIntake>();
         app.Services.GetRequiredService<OutboundQueue>().RecipientsRefused += (message, refused) =>
+        {
             incidentBook.ObserveRefusedRecipients(message.CountedAs, refused.Count);
+            _ = relayIntake?.CountRefusedAsync(message, refused.Count, clock.GetUtcNow()).AsTask();
+        };
         var dispatcher = app.Services.GetRequiredService<AlertDispatcher>();
         health.Attach(app.Services.GetRequiredService<ILogger<StoreHealth>>(), dispatcher);
         app.Services.GetRequiredService<Quarantine.RelayQuarantine>().QuotaReached = dispatcher.Raise;

@@ -38,7 +38,11 @@ public sealed partial class LogWatch(DecisionPipeline pipeline, FloodgateOptions
                     {
                         if (!message.IsInbound)
                         {
-                            await pipeline.DecideAsync(_point, message.ToSubmission(), DecisionStage.Count, scratch, "LOG");
+                            var submission = message.ToSubmission();
+                            await pipeline.DecideAsync(_point, submission, DecisionStage.Count, scratch, "LOG");
+
+                            // Its bounces are known once it is logged: they count against its sender's next message.
+                            await pipeline.CountFailedAsync(_point, submission, message.FailedRecipients);
                         }
                     }
                 }

@@ -33,6 +33,9 @@ public sealed class LoggedMessage
     /// <summary>Each recipient with its outcome as far as the log tells.</summary>
     public List<RecipientOutcome> Recipients { get; } = [];
 
+    /// <summary>Recipients the log says bounced (failed for good).</summary>
+    public int FailedRecipients => Recipients.Count(r => r.Status == "bounced");
+
     /// <summary>How it was delivered: smtp, lmtp, virtual, local... (the last delivery agent seen).</summary>
     public string? DeliveredBy { get; set; }
 

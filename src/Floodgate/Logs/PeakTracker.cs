@@ -37,12 +37,15 @@ public sealed class PeakTracker
     /// <summary>The most KiB (each message rounded up, as a bytes limit counts) in any interval as long as each window.</summary>
     public long[] PeakKiB { get; }
 
-    /// <summary>The peaks of the unit <paramref name="unit"/> counts.</summary>
+    /// <summary>
+    /// The peaks of the unit <paramref name="unit"/> counts; for unique, external and failed recipients, the recipient
+    /// peaks (an upper bound of each: a suggestion from them errs on the generous side).
+    /// </summary>
     public long[] PeaksOf(Engine.LimitUnit unit) => unit switch
     {
         Engine.LimitUnit.Messages => PeakMessages,
-        Engine.LimitUnit.Recipients => PeakRecipients,
-        _ => PeakKiB,
+        Engine.LimitUnit.Bytes => PeakKiB,
+        _ => PeakRecipients,
     };
 
     public void Add(DateTimeOffset at, int recipients, long size = 0)

@@ -84,7 +84,9 @@ public sealed class Replay
         account.Peaks.Add(submission.Time, submission.RecipientCount, submission.Size);
         if (decision.Verdict == Verdict.Accept)
         {
+            // It went out, so its bounces happened: they count against the sender's next message.
             account.Accepted++;
+            await _pipeline.CountFailedAsync(_point, submission, message.FailedRecipients);
             return;
         }
 
@@ -176,7 +178,7 @@ public sealed class Replay
     }
 
     // As floodgate.yml writes them: a bytes limit's unit is "bytes" and its KiB a size.
-    private static string ConfigUnit(LimitRule rule) => rule.Unit == LimitUnit.Bytes ? "bytes" : rule.UnitText;
+    private static string ConfigUnit(LimitRule rule) => ScopeNames.ConfigName(rule.Unit);
 
     private static string ConfigMax(LimitRule rule, long max) => rule.Unit == LimitUnit.Bytes ? $"{max}KiB" : max.ToString(CultureInfo.InvariantCulture);
 

@@ -150,6 +150,35 @@ public sealed partial class DecisionPipeline
         return decision;
     }
 
+    /// <summary>
+    /// Counts <paramref name="failed"/> recipients of a message from <paramref name="point"/> that failed for good (a next
+    /// hop's 5xx, a log's bounce) against its identities' failed-recipients limits; a failure is logged, never thrown.
+    /// </summary>
+    public async ValueTask CountFailedAsync(EnforcementPoint point, Submission submission, int failed)
+    {
+        if (!_engine.Rules.UsesFailedRecipients || failed <= 0)
+        {
+            return;
+        }
+
+        if (!submission.HasLogin && !submission.AccountFromSender)
+        {
+            submission = submission with { Trust = point.Trusts(submission.ClientAddress) ? ClientTrust.Trusted : ClientTrust.Untrusted };
+        }
+
+        try
+        {
+            await _engine.CountFailedAsync(submission, failed);
+        }
+        catch (Exception e)
+        {
+            LogCountFailedFailed(e, point.Name, failed, submission.Account ?? submission.Sender ?? "-");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Point}: counting {Failed} failed recipients for {Identity} failed")]
+    private partial void LogCountFailedFailed(Exception e, string point, int failed, string identity);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "{Point}: decision for {Identity} failed; answering the configured fail mode")]
     private partial void LogDecisionFailed(Exception e, string point, string identity);
 

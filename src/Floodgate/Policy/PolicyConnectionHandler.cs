@@ -21,6 +21,8 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
     private readonly CancellationToken _stopping;
     private readonly TimeProvider _time;
     private readonly IdleWatch _idleWatch;
+    private readonly bool _needsAddresses;
+    private long _warnedAt = -600_000;
     private int _connections;
 
     public PolicyConnectionHandler(DecisionPipeline pipeline, EnforcementPoint point, FloodgateOptions options, TimeProvider time,
@@ -34,6 +36,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
         _options = options.Policy;
         _logger = logger;
         _endpoint = endpoint;
+        _needsAddresses = pipeline.Rules.NeedsAddresses;
     }
 
     /// <summary>Connections open on this endpoint now.</summary>
@@ -109,7 +112,12 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
                     if (!session.TryRepeat(out var repeated))
                     {
                         var stage = Decide(session, out var deciding);
-                        await deciding;
+                        var decision = await deciding;
+                        if (_needsAddresses && session.Request.State == ProtocolState.Rcpt && decision.Verdict == Verdict.Accept)
+                        {
+                            session.RememberRecipient();
+                        }
+
                         Answer(session, stage, output);
                     }
                     else
@@ -154,9 +162,28 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
         var stage = request.State is ProtocolState.Data or ProtocolState.EndOfMessage ? DecisionStage.Count : DecisionStage.Check;
         var submission = new Submission(request.SaslUsername, request.Sender, request.RecipientCount, request.Size,
             request.ClientAddress, _time.GetUtcNow());
+        if (_needsAddresses)
+        {
+            submission = submission with { Recipients = stage == DecisionStage.Count ? RecipientsOf(session) : request.Recipient.IsEmpty ? null : [System.Text.Encoding.UTF8.GetString(request.Recipient)] };
+        }
+
         session.Scratch.QueueId = session.QueueIdMemory;
         deciding = _pipeline.DecideAsync(_point, submission, stage, session.Scratch, StateName(request.State), session.RecipientMemory);
         return stage;
+    }
+
+    // The message's addresses as remembered at RCPT TO; without them (Postfix not asking at RCPT), a warning now and then.
+    private IReadOnlyList<string>? RecipientsOf(PolicySession session)
+    {
+        var recipients = session.RecipientsOfMessage();
+        var now = Environment.TickCount64;
+        if (recipients is null && session.Request.RecipientCount > 0 && now - Volatile.Read(ref _warnedAt) > 600_000)
+        {
+            Volatile.Write(ref _warnedAt, now);
+            LogNoRecipients(_endpoint, session.Request.RecipientCount);
+        }
+
+        return recipients;
     }
 
     // Writes the answer the pipeline rendered into the session's scratch.
@@ -186,6 +213,10 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "policy {Endpoint}: closing connection from {Remote}: {Problem}")]
     private partial void LogProtocolError(string endpoint, string remote, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "policy {Endpoint}: a message of {Count} recipients reached DATA without Postfix asking at RCPT TO: "
+        + "unique and external recipient limits count each of its recipients as new and external. Add deploy/postfix/main.cf.rcpt to main.cf (logged at most every 10 minutes)")]
+    private partial void LogNoRecipients(string endpoint, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "policy {Endpoint}: closing idle connection from {Remote} after {Idle}")]
     private partial void LogIdle(string endpoint, string remote, TimeSpan idle);

@@ -1,3 +1,4 @@
+using System.Text;
 using Floodgate.Configuration;
 using Floodgate.Pipeline;
 
@@ -13,6 +14,15 @@ internal sealed class PolicySession
     private readonly byte[] _countedAnswer;
     private int _countedLength = -1;
     private int _countedAnswerLength;
+
+    // The recipients Postfix asked about at RCPT TO for the message in progress (its instance), where a limit needs
+    // the addresses: Postfix names them only there, and the message is counted at DATA.
+    private readonly byte[] _recipientsInstance = new byte[PolicyRequest.MaxInstanceBytes];
+    private int _recipientsInstanceLength = -1;
+    private List<string>? _recipients;
+
+    /// <summary>The most addresses remembered for one message (Postfix's smtpd_recipient_limit default); more count as unnamed.</summary>
+    public const int MaxRecipients = 1000;
 
     public PolicySession(PolicyOptions options, DecisionScratch scratch)
     {
@@ -41,6 +51,44 @@ internal sealed class PolicySession
         return _countedLength >= 0 && !Request.Instance.IsEmpty && Request.State == ProtocolState.EndOfMessage
             && Request.Instance.SequenceEqual(_countedInstance.AsSpan(0, _countedLength));
     }
+
+    /// <summary>Remembers the RCPT-stage request's recipient for its message (a new instance starts a new list).</summary>
+    public void RememberRecipient()
+    {
+        if (Request.Instance.IsEmpty || Request.Recipient.IsEmpty)
+        {
+            return;
+        }
+
+        if (!IsRecipientsInstance())
+        {
+            Request.Instance.CopyTo(_recipientsInstance);
+            _recipientsInstanceLength = Request.Instance.Length;
+            (_recipients ??= []).Clear();
+        }
+
+        if (_recipients!.Count < MaxRecipients)
+        {
+            _recipients.Add(Encoding.UTF8.GetString(Request.Recipient));
+        }
+    }
+
+    /// <summary>
+    /// The addresses of the message this DATA or END-OF-MESSAGE request is about: those remembered at RCPT TO, else the
+    /// one recipient Postfix names itself when the message has only one; null when unknown.
+    /// </summary>
+    public IReadOnlyList<string>? RecipientsOfMessage()
+    {
+        if (IsRecipientsInstance() && _recipients is { Count: > 0 })
+        {
+            return [.. _recipients];
+        }
+
+        return Request.RecipientCount == 1 && !Request.Recipient.IsEmpty ? [Encoding.UTF8.GetString(Request.Recipient)] : null;
+    }
+
+    private bool IsRecipientsInstance() =>
+        _recipientsInstanceLength >= 0 && Request.Instance.SequenceEqual(_recipientsInstance.AsSpan(0, _recipientsInstanceLength));
 
     public void RememberCounted(ReadOnlySpan<byte> answer)
     {

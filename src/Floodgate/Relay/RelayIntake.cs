@@ -129,12 +129,20 @@ public sealed partial class RelayIntake
     /// </summary>
     public async Task<Verdict> RedecideAsync(SpooledMessage message, DateTimeOffset now)
     {
-        var submission = new Submission(IdentityOf(message.Login, message.Sender), message.Sender, message.Recipients.Count, message.Size,
-            message.ClientAddress, now)
-        { Recipients = message.Recipients, QueueId = message.Id, Subject = message.Subject, AccountFromSender = CountsBySender(message.Login) };
-        var decision = await _pipeline.DecideAsync(_point, submission, DecisionStage.Count, _pipeline.NewScratch(_point), "DELAYED", retry: true);
+        var decision = await _pipeline.DecideAsync(_point, SubmissionOf(message, now), DecisionStage.Count, _pipeline.NewScratch(_point), "DELAYED", retry: true);
         return decision.Cause is DecisionCause.StoreUnavailable or DecisionCause.Failed && decision.Verdict != Verdict.Accept ? Verdict.Defer : decision.Verdict;
     }
+
+    /// <summary>
+    /// Counts recipients of a spooled message that the next hop refused for good against its sender's failed-recipients
+    /// limits (they act on its next message); a failure to count is logged by the pipeline, never thrown.
+    /// </summary>
+    public ValueTask CountRefusedAsync(SpooledMessage message, int refused, DateTimeOffset now) =>
+        _pipeline.CountFailedAsync(_point, SubmissionOf(message, now), refused);
+
+    private Submission SubmissionOf(SpooledMessage message, DateTimeOffset time) =>
+        new(IdentityOf(message.Login, message.Sender), message.Sender, message.Recipients.Count, message.Size, message.ClientAddress, time)
+        { Recipients = message.Recipients, QueueId = message.Id, Subject = message.Subject, AccountFromSender = CountsBySender(message.Login) };
 
     // The account is the relay login when the upstream server logs in per user, else the envelope sender; the null
     // sender (a bounce) has none and falls back to the configured identity (the client address by default).

@@ -26,6 +26,10 @@ public sealed partial class CounterJournal : IDisposable
     private const byte ChargeKind = 1;
     private const byte ResetKind = 2;
 
+    // A charge whose items each carry, after the key, the hashes of the addresses counted (unique recipients).
+    private const byte AddressedChargeKind = 3;
+    private const int MaxAddressesPerItem = 100_000;
+
     // Segments are allocated ahead in chunks of this size (fallocate), so an append does not change the file's size
     // and its sync (fdatasync) does not also have to commit the inode: on ext4 that took a third off each sync. The
     // unwritten tail reads as zeros; a clean close truncates it away, and after a crash the reader stops at it.
@@ -130,9 +134,11 @@ public sealed partial class CounterJournal : IDisposable
     internal Task AppendCharge(ReadOnlySpan<CounterCharge> charges, long ticks, out long lsn)
     {
         var bound = 1 + 8 + 8 + 5;
+        var addressed = false;
         foreach (var charge in charges)
         {
-            bound += 5 + 10 + 5 + Encoding.UTF8.GetMaxByteCount(charge.Key.Length);
+            bound += 5 + 10 + 5 + Encoding.UTF8.GetMaxByteCount(charge.Key.Length) + 5 + (8 * charge.Recipients.Length);
+            addressed |= !charge.Recipients.IsEmpty;
         }
 
         lock (_gate)
@@ -144,7 +150,7 @@ public sealed partial class CounterJournal : IDisposable
             }
 
             var payload = Reserve(bound);
-            var at = Begin(payload, ChargeKind, lsn, ticks);
+            var at = Begin(payload, addressed ? AddressedChargeKind : ChargeKind, lsn, ticks);
             at += WriteVarint(payload[at..], (ulong)charges.Length);
             string? previousKey = null;
             foreach (var charge in charges)
@@ -161,6 +167,16 @@ public sealed partial class CounterJournal : IDisposable
                 {
                     at += WriteKey(payload[at..], charge.Key, offset: 1);
                     previousKey = charge.Key;
+                }
+
+                if (addressed)
+                {
+                    at += WriteVarint(payload[at..], (ulong)charge.Recipients.Length);
+                    foreach (var hash in charge.Recipients.Span)
+                    {
+                        BinaryPrimitives.WriteUInt64LittleEndian(payload[at..], hash);
+                        at += 8;
+                    }
                 }
             }
 
@@ -378,7 +394,7 @@ public sealed partial class CounterJournal : IDisposable
                 }
 
                 return at == payload.Length;
-            case ChargeKind when table is not null:
+            case ChargeKind or AddressedChargeKind when table is not null:
                 if (!TryReadVarint(payload, ref at, out var items) || items > 100_000)
                 {
                     return false;
@@ -400,8 +416,23 @@ public sealed partial class CounterJournal : IDisposable
                         return false;
                     }
 
+                    ulong[]? hashes = null;
+                    if (kind == AddressedChargeKind)
+                    {
+                        if (!TryReadVarint(payload, ref at, out var addresses) || addresses > MaxAddressesPerItem || (ulong)(payload.Length - at) < addresses * 8)
+                        {
+                            return false;
+                        }
+
+                        hashes = addresses == 0 ? null : new ulong[addresses];
+                        for (var h = 0; hashes is not null && h < hashes.Length; h++, at += 8)
+                        {
+                            hashes[h] = BinaryPrimitives.ReadUInt64LittleEndian(payload[at..]);
+                        }
+                    }
+
                     // A rule no longer configured keeps its place so the record still decodes; its units are dropped.
-                    into.Add(new JournalRecord(lsn, ticks, rule?.Scope ?? Scope.Account, key, rule, (long)units, IsReset: false));
+                    into.Add(new JournalRecord(lsn, ticks, rule?.Scope ?? Scope.Account, key, rule, (long)units, IsReset: false, hashes));
                 }
 
                 return at == payload.Length;

@@ -117,13 +117,22 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             e2 = Acquire(Scope.SenderDomain, charges, firstChargeOfScope[2], ticks);
             e3 = Acquire(Scope.ClientIp, charges, firstChargeOfScope[3], ticks);
 
+            // A unique-recipients charge adds the addresses its window has not counted yet (told back after the counts).
+            Span<long> units = charges.Length <= 64 ? stackalloc long[charges.Length] : new long[charges.Length];
             var fits = true;
             for (var i = 0; i < charges.Length; i++)
             {
                 var c = charges[i];
                 var entry = EntryOf(c.Rule.Scope, e0, e1, e2, e3);
-                counts[i] = entry.Windows[c.Rule.ScopeIndex].CountAt(ticks / c.Rule.SlotTicks);
-                fits &= counts[i] + c.Units <= c.Max;
+                var slot = ticks / c.Rule.SlotTicks;
+                counts[i] = entry.Windows[c.Rule.ScopeIndex].CountAt(slot);
+                units[i] = c.Units + (c.Recipients.IsEmpty ? 0 : entry.SetOf(c.Rule, _rules)?.NotCounted(c.Recipients.Span, slot) ?? c.Recipients.Length);
+                if (counts.Length >= 2 * charges.Length)
+                {
+                    counts[charges.Length + i] = units[i];
+                }
+
+                fits &= counts[i] + units[i] <= c.Max;
             }
 
             // Each entry's share of its limits used, for the admin's ranking (an upper bound until its next charge).
@@ -135,7 +144,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             {
                 var c = charges[i];
                 var entry = EntryOf(c.Rule.Scope, e0, e1, e2, e3);
-                var used = counts[i] + (fits && commit ? c.Units : 0);
+                var used = counts[i] + (fits && commit ? units[i] : 0);
                 entry.Utilization = Math.Max(entry.Utilization, c.Max <= 0 ? (used > 0 ? 1f : 0f) : (float)used / c.Max);
             }
 
@@ -145,8 +154,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 {
                     var c = charges[i];
                     var entry = EntryOf(c.Rule.Scope, e0, e1, e2, e3);
-                    entry.Windows[c.Rule.ScopeIndex].Add(ticks / c.Rule.SlotTicks, c.Units);
-                    entry.Dirty = true;
+                    CountInto(entry, c.Rule, ticks / c.Rule.SlotTicks, c.Units, c.Recipients.Span);
                 }
 
                 // Under the entries' locks, so each identity's records are in the order its counts changed.
@@ -289,7 +297,9 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 continue;
             }
 
-            entry.Windows[rule.ScopeIndex].Add(record.Ticks / rule.SlotTicks, record.Units);
+            var slot = record.Ticks / rule.SlotTicks;
+            entry.Windows[rule.ScopeIndex].CountAt(slot);
+            CountInto(entry, rule, slot, record.Units, record.Recipients);
             entry.Lsn = Math.Max(entry.Lsn, record.Lsn);
             entry.LastUsedTicks = record.Ticks;
             entry.Dirty = true;
@@ -438,6 +448,11 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                         {
                             var bytes = new byte[SlidingWindow.SerializedBytes];
                             entry.Windows[rule.ScopeIndex].WriteTo(bytes);
+                            if (entry.SetOf(rule, _rules) is { } set)
+                            {
+                                bytes = set.WriteTo(bytes);
+                            }
+
                             rows.Add(new CounterSnapshot(rule.Scope, key, rule.Name, rule.SlotTicks, bytes, entry.Lsn));
                         }
                     }
@@ -484,7 +499,9 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             entry.Enter();
             try
             {
-                if (entry.Windows[rule.ScopeIndex].TryReadFrom(row.Window))
+                var window = row.Window.AsSpan(0, Math.Min(row.Window.Length, SlidingWindow.SerializedBytes));
+                if (entry.Windows[rule.ScopeIndex].TryReadFrom(window)
+                    && (rule.Unit != LimitUnit.UniqueRecipients || RestoreSet(entry, rule, row.Window.AsSpan(window.Length))))
                 {
                     entry.RestoredLsn = Math.Max(entry.RestoredLsn, row.Lsn);
                     entry.Lsn = entry.RestoredLsn;
@@ -498,6 +515,24 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         }
 
         return restored;
+    }
+
+    // The addresses saved after a unique-recipients window's bytes.
+    private bool RestoreSet(Entry entry, LimitRule rule, ReadOnlySpan<byte> saved)
+    {
+        if (saved.IsEmpty)
+        {
+            return true;
+        }
+
+        if (!entry.SetOf(rule, _rules, create: true)!.TryReadFrom(saved, rule.TrackedMax, out var added))
+        {
+            return false;
+        }
+
+        entry.ExtraBytes += added * (long)RecipientSet.BytesPerAddress;
+        Interlocked.Add(ref _bytes, added * (long)RecipientSet.BytesPerAddress);
+        return true;
     }
 
     // A journal that cannot write (a full disk) leaves the count in memory: the decision stands, enforced from memory,
@@ -515,6 +550,25 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         }
 
         return fits;
+    }
+
+    // Adds units to one rule's window of an entry (under its lock), and for unique recipients counts the addresses.
+    private void CountInto(Entry entry, LimitRule rule, long slot, long units, ReadOnlySpan<ulong> recipients)
+    {
+        ref var window = ref entry.Windows[rule.ScopeIndex];
+        if (!recipients.IsEmpty && entry.SetOf(rule, _rules, create: true) is { } set)
+        {
+            var bytes = set.Count(ref window, recipients, slot, rule.TrackedMax) * (long)RecipientSet.BytesPerAddress;
+            entry.ExtraBytes += bytes;
+            Interlocked.Add(ref _bytes, bytes);
+        }
+
+        if (units > 0)
+        {
+            window.Add(slot, units);
+        }
+
+        entry.Dirty = true;
     }
 
     private static void SetLsn(Entry? entry, long lsn)
@@ -596,7 +650,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
             return false;
         }
 
-        Interlocked.Add(ref _bytes, -BytesOf(scope, key));
+        Interlocked.Add(ref _bytes, -(BytesOf(scope, key) + Volatile.Read(ref entry.ExtraBytes)));
         return true;
     }
 
@@ -651,7 +705,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
                 }
 
                 ranks[n] = RankOf((Scope)scope, key, entry);
-                costs[n++] = BytesOf((Scope)scope, key);
+                costs[n++] = BytesOf((Scope)scope, key) + Volatile.Read(ref entry.ExtraBytes);
             }
         }
 
@@ -730,6 +784,12 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
     private sealed class Entry(int rules)
     {
         public readonly SlidingWindow[] Windows = new SlidingWindow[rules];
+
+        // The addresses of this entry's unique-recipients windows (by the rule's place in its scope), made on first use.
+        public RecipientSet?[]? Sets;
+
+        // What the sets take beside BytesOf.
+        public long ExtraBytes;
         public long LastUsedTicks;
         public float Utilization;
         public bool Removed;
@@ -738,6 +798,17 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         // The LSN of the last journaled change, and of the snapshot this entry was restored from (replay skips up to it).
         public long Lsn;
         public long RestoredLsn;
+
+        public RecipientSet? SetOf(LimitRule rule, RuleSet rules, bool create = false)
+        {
+            if (rule.Unit != LimitUnit.UniqueRecipients || (Sets is null && !create))
+            {
+                return null;
+            }
+
+            Sets ??= new RecipientSet?[rules.RulesIn(rule.Scope)];
+            return Sets[rule.ScopeIndex] ??= create ? new RecipientSet() : null;
+        }
 
         public void Enter() => Monitor.Enter(this);
 

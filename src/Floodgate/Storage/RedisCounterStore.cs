@@ -16,63 +16,110 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
     // Same semantics as MemoryCounterStore.Charge, for each decision of a batch in turn: advance each ring to the current
     // slot, check every charge, and count all of them only when every one fits; a clock behind the ring's newest slot counts
     // into that newest slot. ARGV: the number of decisions, then per decision its commit flag (1 or 0), its number of
-    // charges and per charge its slot, units, max and expiry in ms; KEYS: every charge's ring in the same order. Returns
-    // per decision 1 or 0 (all fit) followed by each charge's count before it.
+    // charges and per charge its slot, units, max, expiry in ms and 0, or for unique recipients 1, the most addresses to
+    // remember, their number and the address hashes; KEYS: every charge's ring in the same order, a unique-recipients
+    // ring followed by its hash of address -> slot last counted (RecipientSet's semantics: an address counted inside the
+    // window moves its unit to the current slot instead of counting again). Returns per decision 1 or 0 (all fit)
+    // followed by each charge's count before it, then each charge's units.
     private const string Script = """
         local fmt = '<i8i8' .. string.rep('I4', 32)
         local result = {}
         local a = 2
-        local k = 0
+        local k = 1
         for d = 1, tonumber(ARGV[1]) do
           local commit = ARGV[a] == '1'
           local n = tonumber(ARGV[a + 1])
           a = a + 2
           local head = #result + 1
           result[head] = 1
-          local rings = {}
+          local charges = {}
           for i = 1, n do
-            local b = a + (i - 1) * 4
-            local slot = tonumber(ARGV[b])
-            local units = tonumber(ARGV[b + 1])
-            local max = tonumber(ARGV[b + 2])
-            local raw = redis.call('GET', KEYS[k + i])
+            local c = { slot = tonumber(ARGV[a]), units = tonumber(ARGV[a + 1]), max = tonumber(ARGV[a + 2]), expiry = ARGV[a + 3], ring = KEYS[k] }
+            k = k + 1
+            if ARGV[a + 4] == '1' then
+              c.set = KEYS[k]
+              k = k + 1
+              c.cap = tonumber(ARGV[a + 5])
+              local h = tonumber(ARGV[a + 6])
+              c.seen = {}
+              c.fresh = {}
+              for j = 1, h do
+                local hash = ARGV[a + 6 + j]
+                local seen = redis.call('HGET', c.set, hash)
+                if seen and c.slot - tonumber(seen) < 32 then
+                  c.seen[#c.seen + 1] = { hash, tonumber(seen) }
+                else
+                  c.fresh[#c.fresh + 1] = hash
+                end
+              end
+              c.units = c.units + #c.fresh
+              a = a + 7 + h
+            else
+              a = a + 5
+            end
+            local raw = redis.call('GET', c.ring)
             local w
             if raw and #raw == 144 then
               w = { struct.unpack(fmt, raw) }
             else
-              w = { slot, 0 }
+              w = { c.slot, 0 }
               for s = 3, 34 do w[s] = 0 end
             end
-            if slot > w[1] then
-              if slot - w[1] >= 32 then
+            if c.slot > w[1] then
+              if c.slot - w[1] >= 32 then
                 for s = 3, 34 do w[s] = 0 end
                 w[2] = 0
               else
-                for s = w[1] + 1, slot do
+                for s = w[1] + 1, c.slot do
                   local at = 3 + (s % 32)
                   w[2] = w[2] - w[at]
                   w[at] = 0
                 end
               end
-              w[1] = slot
+              w[1] = c.slot
             end
             result[head + i] = w[2]
-            if w[2] + units > max then result[head] = 0 end
-            rings[i] = w
+            result[head + n + i] = c.units
+            if w[2] + c.units > c.max then result[head] = 0 end
+            c.w = w
+            charges[i] = c
           end
           if result[head] == 1 and commit then
             for i = 1, n do
-              local b = a + (i - 1) * 4
-              local units = tonumber(ARGV[b + 1])
-              local w = rings[i]
+              local c = charges[i]
+              local w = c.w
               local at = 3 + (w[1] % 32)
-              w[at] = w[at] + units
-              w[2] = w[2] + units
-              redis.call('SET', KEYS[k + i], struct.pack(fmt, unpack(w, 1, 34)), 'PX', ARGV[b + 3])
+              if c.set then
+                for _, s in ipairs(c.seen) do
+                  local from = 3 + (s[2] % 32)
+                  if s[2] < w[1] and w[from] > 0 then
+                    w[from] = w[from] - 1
+                    w[at] = w[at] + 1
+                  end
+                  if s[2] < c.slot then redis.call('HSET', c.set, s[1], c.slot) end
+                end
+                local held = redis.call('HLEN', c.set)
+                for _, hash in ipairs(c.fresh) do
+                  if held < c.cap or redis.call('HEXISTS', c.set, hash) == 1 then
+                    if redis.call('HSET', c.set, hash, c.slot) == 1 then held = held + 1 end
+                  end
+                end
+              end
+              w[at] = w[at] + c.units
+              w[2] = w[2] + c.units
+              redis.call('SET', c.ring, struct.pack(fmt, unpack(w, 1, 34)), 'PX', c.expiry)
+              if c.set then
+                local held = redis.call('HLEN', c.set)
+                if held > 64 and held > 2 * w[2] then
+                  local all = redis.call('HGETALL', c.set)
+                  for j = 1, #all, 2 do
+                    if c.slot - tonumber(all[j + 1]) >= 32 then redis.call('HDEL', c.set, all[j]) end
+                  end
+                end
+                redis.call('PEXPIRE', c.set, c.expiry)
+              end
             end
           end
-          a = a + n * 4
-          k = k + n
         end
         return result
         """;
@@ -108,6 +155,10 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
     /// <summary>The key of one identity's ring for one rule: the window is part of it, so a changed window starts afresh.</summary>
     public static string KeyOf(string prefix, LimitRule rule, string identity) =>
         string.Concat(prefix, "c:", ScopeNames.Of(rule.Scope), ":", rule.Name, "/", rule.WindowText, ":", identity);
+
+    /// <summary>The key of one identity's remembered addresses for a unique-recipients rule (hash -> slot last counted).</summary>
+    public static string AddressesKeyOf(string prefix, LimitRule rule, string identity) =>
+        string.Concat(prefix, "u:", ScopeNames.Of(rule.Scope), ":", rule.Name, "/", rule.WindowText, ":", identity);
 
     public ValueTask<bool> ChargeAsync(ReadOnlyMemory<CounterCharge> charges, Memory<long> counts, DateTimeOffset now, bool commit)
     {
@@ -190,7 +241,9 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
     public async Task ResetAsync(Identity identity)
     {
         _local.Reset(identity.Scope, identity.Key);
-        var keys = _local.Rules.Rules.Where(r => r.Scope == identity.Scope).Select(r => (RedisKey)KeyOf(_prefix, r, identity.Key)).ToArray();
+        var rules = _local.Rules.Rules.Where(r => r.Scope == identity.Scope).ToList();
+        var keys = rules.Select(r => (RedisKey)KeyOf(_prefix, r, identity.Key))
+            .Concat(rules.Where(r => r.Unit == LimitUnit.UniqueRecipients).Select(r => (RedisKey)AddressesKeyOf(_prefix, r, identity.Key))).ToArray();
         if (keys.Length > 0)
         {
             await _redis.Database.KeyDeleteAsync(keys);
@@ -257,17 +310,18 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
         return new T[length];
     }
 
-    private RedisKey KeyFor(LimitRule rule, string identity)
+    private KeyEntry KeyFor(LimitRule rule, string identity)
     {
         var slot = (int)((uint)HashCode.Combine(rule.Index, identity) % KeySlots);
         var entry = Volatile.Read(ref _keys[slot]);
         if (entry is null || !ReferenceEquals(entry.Rule, rule) || !(ReferenceEquals(entry.Identity, identity) || entry.Identity == identity))
         {
-            entry = new KeyEntry(rule, identity, KeyOf(_prefix, rule, identity));
+            entry = new KeyEntry(rule, identity, KeyOf(_prefix, rule, identity),
+                rule.Unit == LimitUnit.UniqueRecipients ? AddressesKeyOf(_prefix, rule, identity) : default);
             Volatile.Write(ref _keys[slot], entry);
         }
 
-        return entry.Key;
+        return entry;
     }
 
     // One script call after another while decisions wait; stops when none is left.
@@ -314,14 +368,19 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
 
         try
         {
-            var keyCount = 0;
+            int keyCount = 0, argCount = 1 + (batch.Count * 2);
             foreach (var p in batch)
             {
-                keyCount += p.Charges.Length;
+                foreach (var c in p.Charges.Span)
+                {
+                    var unique = c.Rule.Unit == LimitUnit.UniqueRecipients;
+                    keyCount += unique ? 2 : 1;
+                    argCount += unique ? 7 + c.Recipients.Length : 5;
+                }
             }
 
             var keys = Reused(_keyArrays, keyCount);
-            var args = Reused(_argArrays, 1 + (batch.Count * 2) + (keyCount * 4));
+            var args = Reused(_argArrays, argCount);
             args[0] = batch.Count;
             int k = 0, a = 1;
             foreach (var p in batch)
@@ -330,13 +389,28 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
                 args[a++] = p.Charges.Length;
                 foreach (var c in p.Charges.Span)
                 {
-                    keys[k++] = KeyFor(c.Rule, c.Key);
+                    var entry = KeyFor(c.Rule, c.Key);
+                    keys[k++] = entry.Key;
                     args[a++] = p.Ticks / c.Rule.SlotTicks;
                     args[a++] = c.Units;
                     args[a++] = c.Max;
 
                     // A ring whose newest slot is 32 slots old holds nothing inside any window: expire it then.
                     args[a++] = ((c.Rule.SlotTicks * SlidingWindow.Slots) + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+                    if (c.Rule.Unit != LimitUnit.UniqueRecipients)
+                    {
+                        args[a++] = 0;
+                        continue;
+                    }
+
+                    keys[k++] = entry.AddressesKey;
+                    args[a++] = 1;
+                    args[a++] = c.Rule.TrackedMax;
+                    args[a++] = c.Recipients.Length;
+                    foreach (var hash in c.Recipients.Span)
+                    {
+                        args[a++] = hash;
+                    }
                 }
             }
 
@@ -350,9 +424,18 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
             {
                 var fits = (long)result[r++] == 1;
                 var span = p.Counts.Span;
-                for (var i = 0; i < p.Charges.Length; i++)
+                var n = p.Charges.Length;
+                for (var i = 0; i < n; i++)
                 {
                     span[i] = (long)result[r++];
+                }
+
+                for (var i = 0; i < n; i++, r++)
+                {
+                    if (span.Length >= 2 * n)
+                    {
+                        span[n + i] = (long)result[r];
+                    }
                 }
 
                 p.Complete(fits ? Outcome.Fits : Outcome.Refused);
@@ -382,7 +465,7 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
         Unavailable,
     }
 
-    private sealed record KeyEntry(LimitRule Rule, string Identity, RedisKey Key);
+    private sealed record KeyEntry(LimitRule Rule, string Identity, RedisKey Key, RedisKey AddressesKey);
 
     // One decision waiting for its batch; its charges and counts are the caller's, which awaits the outcome. Reused:
     // once the caller has its outcome the object goes back to the store's free list for a later decision. A batch that
