@@ -23,6 +23,15 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
     // followed by each charge's count before it, then each charge's units.
     private const string Script = """
         local fmt = '<i8i8' .. string.rep('I4', 32)
+        -- Forgets the addresses whose window has passed; returns how many are left.
+        local function prune(set, slot)
+          local all = redis.call('HGETALL', set)
+          local left = 0
+          for j = 1, #all, 2 do
+            if slot - tonumber(all[j + 1]) >= 32 then redis.call('HDEL', set, all[j]) else left = left + 1 end
+          end
+          return left
+        end
         local result = {}
         local a = 2
         local k = 1
@@ -99,7 +108,12 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
                   if s[2] < c.slot then redis.call('HSET', c.set, s[1], c.slot) end
                 end
                 local held = redis.call('HLEN', c.set)
+                local pruned = false
                 for _, hash in ipairs(c.fresh) do
+                  if held >= c.cap and not pruned then
+                    held = prune(c.set, c.slot)
+                    pruned = true
+                  end
                   if held < c.cap or redis.call('HEXISTS', c.set, hash) == 1 then
                     if redis.call('HSET', c.set, hash, c.slot) == 1 then held = held + 1 end
                   end
@@ -110,12 +124,7 @@ public sealed class RedisCounterStore : ICounterStore, ICounterView, ICounterRes
               redis.call('SET', c.ring, struct.pack(fmt, unpack(w, 1, 34)), 'PX', c.expiry)
               if c.set then
                 local held = redis.call('HLEN', c.set)
-                if held > 64 and held > 2 * w[2] then
-                  local all = redis.call('HGETALL', c.set)
-                  for j = 1, #all, 2 do
-                    if c.slot - tonumber(all[j + 1]) >= 32 then redis.call('HDEL', c.set, all[j]) end
-                  end
-                end
+                if held > 64 and held > 2 * w[2] then prune(c.set, c.slot) end
                 redis.call('PEXPIRE', c.set, c.expiry)
               end
             end
