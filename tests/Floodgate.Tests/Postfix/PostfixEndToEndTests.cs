@@ -190,6 +190,47 @@ public class PostfixEndToEndTests
     }
 
     [Fact]
+    public async Task Postfix_RcptCheck_UniqueRecipients_CountsOnlyAddressesNotWrittenToInTheWindow()
+    {
+        var port = FreePort.Next();
+
+        // The README's DATA and RCPT snippets: Floodgate learns each message's addresses at RCPT and counts at DATA.
+        var config = (PostfixInstance.Snippet("main.cf") + "\n" + PostfixInstance.Snippet("main.cf.rcpt"))
+            .Replace("inet:127.0.0.1:10040", $"inet:127.0.0.1:{port}", StringComparison.Ordinal);
+        await using var postfix = await PostfixInstance.StartAsync(config, Users);
+        await using var floodgate = await TestServer.StartAsync("""
+            policy: { rcpt_check: true }
+            limits:
+              - { name: new_people, scope: account, unit: unique_recipients, max: 25, per: 1h, action: reject }
+            """, listen: [$"127.0.0.1:{port}"]);
+
+        var colleagues = Recipients(10, "colleague");
+        var strangers = Recipients(20, "stranger");
+        var later = Recipients(15, "later");
+
+        // Ten colleagues; then 30 recipients, 20 of them new: 30 different addresses in the hour, over 25, refused.
+        Assert.Equal(1, await Mail.SendAsync(postfix.SmtpPort, Login("alice"), Users["alice"], [Mail.Message(Login("alice"), colleagues, "team")]));
+        Assert.Equal(0, await Mail.SendAsync(postfix.SmtpPort, Login("alice"), Users["alice"],
+            [Mail.Message(Login("alice"), [.. colleagues, .. strangers], "to the world")]));
+
+        // The colleagues again with 15 new addresses make exactly 25; and writing to the same people all day costs nothing.
+        Assert.Equal(1, await Mail.SendAsync(postfix.SmtpPort, Login("alice"), Users["alice"], [Mail.Message(Login("alice"), [.. colleagues, .. later], "more")]));
+        Assert.Equal(5, await Mail.SendAsync(postfix.SmtpPort, Login("alice"), Users["alice"],
+            Enumerable.Range(0, 5).Select(i => Mail.Message(Login("alice"), colleagues, $"again {i}"))));
+
+        // One address more is one too many.
+        Assert.Equal(0, await Mail.SendAsync(postfix.SmtpPort, Login("alice"), Users["alice"], [Mail.Message(Login("alice"), [.. colleagues, "one.more@remote.example"], "over")]));
+        await postfix.SettleAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(7, postfix.Delivered().Count);
+        Assert.DoesNotContain(postfix.Delivered(), m => m.Contains("stranger", StringComparison.Ordinal));
+        Assert.Equal(2, CountOf(postfix.MailLog, "Sending limit reached for " + Login("alice")));
+        var decisions = floodgate.DecisionLogText();
+        Assert.Contains("has sent 10 of 25 unique recipients allowed per 1h and this message adds 20", decisions, StringComparison.Ordinal);
+        Assert.Contains("has sent 25 of 25 unique recipients allowed per 1h and this message adds 1", decisions, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Postfix_ReleaseDeliver_DeliversTheHeldMail_ReleasePurge_DeletesIt()
     {
         var port = FreePort.Next();
