@@ -320,7 +320,9 @@ public sealed class DecisionLog : IAsyncDisposable
         // The reason, written straight from the decision's parts: a flood of refusals formats no strings.
         public void Reason(in Decision decision)
         {
-            if (decision.Cause != DecisionCause.LimitExceeded || decision.Rule is not { } rule || decision.Identity is not { } identity)
+            // A failed-recipients limit's sentence is its own (it counts outcomes, not what the message adds).
+            if (decision.Cause != DecisionCause.LimitExceeded || decision.Rule is not { } rule || decision.Identity is not { } identity
+                || rule.Unit == LimitUnit.FailedRecipients)
             {
                 Field(" reason=", decision.Reason);
                 return;
