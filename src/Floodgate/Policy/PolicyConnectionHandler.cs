@@ -164,7 +164,7 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
             request.ClientAddress, _time.GetUtcNow());
         if (_needsAddresses)
         {
-            submission = submission with { Recipients = stage == DecisionStage.Count ? RecipientsOf(session) : request.Recipient.IsEmpty ? null : [System.Text.Encoding.UTF8.GetString(request.Recipient)] };
+            submission = submission with { Recipients = stage == DecisionStage.Count ? RecipientsOf(session) : session.OneRecipient() };
         }
 
         session.Scratch.QueueId = session.QueueIdMemory;

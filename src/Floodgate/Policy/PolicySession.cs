@@ -1,4 +1,3 @@
-using System.Text;
 using Floodgate.Configuration;
 using Floodgate.Pipeline;
 
@@ -20,6 +19,10 @@ internal sealed class PolicySession
     private readonly byte[] _recipientsInstance = new byte[PolicyRequest.MaxInstanceBytes];
     private int _recipientsInstanceLength = -1;
     private List<string>? _recipients;
+
+    // The one recipient Postfix names itself (at RCPT, and at DATA for a message to one), without allocating on repeats.
+    private readonly Utf8StringCache _recipientName = new();
+    private readonly string[] _one = new string[1];
 
     /// <summary>The most addresses remembered for one message (Postfix's smtpd_recipient_limit default); more count as unnamed.</summary>
     public const int MaxRecipients = 1000;
@@ -69,7 +72,7 @@ internal sealed class PolicySession
 
         if (_recipients!.Count < MaxRecipients)
         {
-            _recipients.Add(Encoding.UTF8.GetString(Request.Recipient));
+            _recipients.Add(_recipientName.Get(Request.Recipient));
         }
     }
 
@@ -84,7 +87,19 @@ internal sealed class PolicySession
             return [.. _recipients];
         }
 
-        return Request.RecipientCount == 1 && !Request.Recipient.IsEmpty ? [Encoding.UTF8.GetString(Request.Recipient)] : null;
+        return Request.RecipientCount == 1 ? OneRecipient() : null;
+    }
+
+    /// <summary>The request's own recipient attribute as a list of one (reused: valid until the next request); null when absent.</summary>
+    public IReadOnlyList<string>? OneRecipient()
+    {
+        if (Request.Recipient.IsEmpty)
+        {
+            return null;
+        }
+
+        _one[0] = _recipientName.Get(Request.Recipient);
+        return _one;
     }
 
     private bool IsRecipientsInstance() =>

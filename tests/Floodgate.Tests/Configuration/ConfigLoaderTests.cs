@@ -27,7 +27,9 @@ public class ConfigLoaderTests
     public void EmbeddedDefault_IsValid_AndHasTheDocumentedLimits()
     {
         var options = ConfigLoader.Load(null, new Dictionary<string, string>());
-        Assert.Equal(["burst", "hourly", "daily"], options.Rules.Rules.Select(r => r.Name));
+        Assert.Equal(["burst", "hourly", "daily", "external_hourly"], options.Rules.Rules.Select(r => r.Name));
+        Assert.Equal(LimitUnit.ExternalRecipients, options.Rules.Rules[3].Unit);
+        Assert.True(options.Rules.LocalDomains.IsEmpty);
         Assert.Equal(2, options.PolicyEndpoints.Count);
         Assert.Equal(FailMode.Open, options.FailMode);
         Assert.Equal(Verdict.Hold, options.Rules.SuspendedVerdict);
