@@ -36,12 +36,17 @@ public static class EvalCommands
     }
 
     /// <summary>Replays <paramref name="log"/> with <paramref name="config"/> and scores its output against the labels.</summary>
-    public static async Task<Scorecard> ScoreAsync(CorpusLabels labels, string log, string? config, CancellationToken cancel = default)
+    public static async Task<Scorecard> ScoreAsync(CorpusLabels labels, string log, string? config, TextWriter? progress = null, CancellationToken cancel = default)
     {
         var output = Path.Combine(Path.GetTempPath(), $"floodgate-eval-{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl");
         try
         {
-            await ReplayRun.RunAsync(log, config, output, cancel);
+            var summary = await ReplayRun.RunAsync(log, config, output, cancel);
+            if (progress is not null)
+            {
+                await progress.WriteLineAsync($"{ReplayRun.NameOf(config)}: {summary}");
+            }
+
             using var reader = new StreamReader(output);
             return Scorer.Score(labels, ReplayOutput.Read(reader, output), ReplayRun.NameOf(config), output);
         }
@@ -116,12 +121,12 @@ public static class EvalCommands
                 }
                 else
                 {
-                    cards.Add(await ScoreAsync(labels, parse.GetValue(log)!, parse.GetValue(config), cancel));
+                    cards.Add(await ScoreAsync(labels, parse.GetValue(log)!, parse.GetValue(config), error, cancel));
                 }
 
                 if (parse.GetValue(compare) is { } other)
                 {
-                    cards.Add(await ScoreAsync(labels, parse.GetValue(log)!, other, cancel));
+                    cards.Add(await ScoreAsync(labels, parse.GetValue(log)!, other, error, cancel));
                 }
 
                 await parse.InvocationConfiguration.Output.WriteAsync(ScoreTable.Render(labels, cards));

@@ -17,7 +17,7 @@ public static class ScoreTable
 
         text.AppendLine("Spam messages delivered before containment (accepted, or held by probation and released), per hijacked account:");
         text.AppendLine();
-        Header(text, cards, ["hijack", "accounts", "spam sent per account (median)"], ["contained", "delivered, median / max"]);
+        Header(text, cards, ["hijack", "accounts", "spam sent per account (median)"], ["contained (after, median)", "delivered, median / max", "recipients delivered (median)"]);
         foreach (var hijack in Archetypes.Hijacks)
         {
             var accounts = cards[0].Of(hijack).ToList();
@@ -27,7 +27,10 @@ public static class ScoreTable
                 var of = card.Of(hijack).ToList();
                 var contained = of.Count(h => h.Contained);
                 var before = of.Count(h => h.SuspendedBeforeStart);
-                text.Append(CultureInfo.InvariantCulture, $" {contained} of {of.Count}{(before > 0 ? $" ({before} suspended before it started)" : "")} | {N(card.MedianDelivered(hijack))} / {N(card.MaxDelivered(hijack))} |");
+                var after = of.Where(h => h.Contained && !h.SuspendedBeforeStart).Select(h => (h.SuspendedAt!.Value - h.Start).TotalSeconds).ToList();
+                var when = after.Count == 0 ? "" : $" (after {Duration(TimeSpan.FromSeconds(Scorecard.Median(after)))})";
+                text.Append(CultureInfo.InvariantCulture, $" {contained} of {of.Count}{when}{(before > 0 ? $", {before} suspended before it started" : "")} |"
+                    + $" {N(card.MedianDelivered(hijack))} / {N(card.MaxDelivered(hijack))} | {N(Scorecard.Median(of.Select(h => (double)h.SpamRecipientsDelivered)))} |");
             }
 
             text.AppendLine();
@@ -82,6 +85,13 @@ public static class ScoreTable
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"- {s.Account} ({s.Pattern}) at {s.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z: {s.Cause}");
             }
+        }
+
+        text.AppendLine();
+        foreach (var card in cards)
+        {
+            var missed = Targets.Missed(card);
+            text.AppendLine(CultureInfo.InvariantCulture, $"Targets (every hijack contained, at most {Targets.MedianDelivered} spam messages delivered at the median and {Targets.MaxDelivered} at worst, at most {Targets.FalseSuspensionsPerUnit} false suspension per {Scorecard.AccountDaysUnit:#,0} account-days) with {card.Configuration}: {(missed.Count == 0 ? "all met" : $"missed by {string.Join(", ", missed)}")}.");
         }
 
         foreach (var card in cards.Where(c => c.UnknownEvents > 0))
