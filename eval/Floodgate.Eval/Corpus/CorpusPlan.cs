@@ -152,10 +152,18 @@ internal sealed class CorpusPlan
                 break;
             case Archetype.MalwareOwnPc or Archetype.LateralPhishing:
                 // The office PC is on, and the contacts are at work, on weekdays.
+                var forward = day;
+                while (!IsWeekday(forward) && forward + 1 < Options.Days)
+                {
+                    forward++;
+                }
+
                 while (!IsWeekday(day))
                 {
-                    day = day + 1 < Options.Days ? day + 1 : day - 1;
+                    day--;
                 }
+
+                day = IsWeekday(forward) ? forward : day;
 
                 hour = 9.5 + (random.NextDouble() * 4);
                 break;

@@ -322,7 +322,8 @@ internal sealed class TrafficModel
 
         _messages.Add(new GeneratedMessage
         {
-            Time = time,
+            // Microseconds, as the log's stamps carry them.
+            Time = new DateTimeOffset(time.UtcTicks - (time.UtcTicks % 10), TimeSpan.Zero),
             Account = _index,
             Sequence = _messages.Count,
             ClientAddress = client,
