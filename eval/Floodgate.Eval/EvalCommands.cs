@@ -100,7 +100,7 @@ public static class EvalCommands
     {
         var log = new Option<string>("--log") { Description = "The corpus' maillog", Required = true };
         var labelsFile = new Option<string>("--labels") { Description = "The corpus' labels.json", Required = true };
-        var config = new Option<string?>("--config") { Description = "Configuration A (default: the embedded default, or $FLOODGATE_CONFIG)" };
+        var config = new Option<string?>("--config") { Description = "Configuration A (default: the embedded default)" };
         var compare = new Option<string?>("--compare") { Description = "Configuration B, replayed over the same corpus and shown beside A" };
         var replay = new Option<string?>("--replay") { Description = "Score this saved `floodgate replay --json` output as A instead of running the replay" };
         var command = new Command("score", "Replay the corpus through `floodgate replay --json` and print, per hijack and for legitimate mail, what was delivered, contained, suspended and held.")

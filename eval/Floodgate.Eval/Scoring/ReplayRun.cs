@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Floodgate.Cli;
+using Floodgate.Configuration;
 
 namespace Floodgate.Eval.Scoring;
 
@@ -10,13 +11,32 @@ public static class ReplayRun
     public const string EmbeddedDefault = "embedded default";
 
     /// <summary>
-    /// Replays <paramref name="log"/> with <paramref name="config"/> (null: what `floodgate replay` takes without
-    /// --config, the embedded default unless $FLOODGATE_CONFIG names a file) and writes its JSON lines to
-    /// <paramref name="output"/>; returns replay's summary line.
+    /// Replays <paramref name="log"/> with <paramref name="config"/> (null: the embedded default, whatever
+    /// $FLOODGATE_CONFIG says) and writes its JSON lines to <paramref name="output"/>; returns replay's summary line.
     /// </summary>
     public static async Task<string> RunAsync(string log, string? config, string output, CancellationToken cancel = default)
     {
-        string[] args = config is null ? ["replay", "--json", log] : ["replay", "--json", "--config", config, log];
+        var embedded = config is null ? Path.Combine(Path.GetTempPath(), $"floodgate-eval-default-{Guid.NewGuid():N}.yml") : null;
+        try
+        {
+            if (embedded is not null)
+            {
+                await File.WriteAllTextAsync(embedded, ConfigLoader.EmbeddedDefault(), cancel);
+            }
+
+            return await RunAsync(["replay", "--json", "--config", config ?? embedded!, log], output, cancel);
+        }
+        finally
+        {
+            if (embedded is not null)
+            {
+                File.Delete(embedded);
+            }
+        }
+    }
+
+    private static async Task<string> RunAsync(string[] args, string output, CancellationToken cancel)
+    {
         using var error = new StringWriter();
         int exit;
         await using (var json = new StreamWriter(output))
@@ -33,7 +53,5 @@ public static class ReplayRun
         return said.LastOrDefault() ?? "";
     }
 
-    public static string NameOf(string? config) => config is null
-        ? Environment.GetEnvironmentVariable("FLOODGATE_CONFIG") is { Length: > 0 } env ? Path.GetFileName(env) : EmbeddedDefault
-        : Path.GetFileName(config);
+    public static string NameOf(string? config) => config is null ? EmbeddedDefault : Path.GetFileName(config);
 }

@@ -149,4 +149,21 @@ public class CorpusGeneratorTests
         Assert.InRange(harvested.Count(r => r.Bounced) / (double)harvested.Count, 0.30, 0.40);
         Assert.DoesNotContain(Spam(Archetype.LateralPhishing).SelectMany(m => m.Recipients), r => r.Bounced);
     }
+
+    [Theory]
+    [InlineData("--accounts 5", "generate: --accounts must be 30 to 20000 (every archetype needs its accounts): 5")]
+    [InlineData("--days 3", "generate: --days must be 7 to 120 (the hijacks start after a week of history): 3")]
+    [InlineData("--start 2026-11-04", "generate: --start must be a Monday: 2026-11-04 is a Wednesday")]
+    [InlineData("--start tomorrow", "generate: --start tomorrow is not a date (yyyy-MM-dd)")]
+    public async Task GenerateCommand_RefusesOptionsNoCorpusCanBeMadeFrom(string options, string expected)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"floodgate-corpus-refused-{Guid.NewGuid():N}");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await EvalCommands.Build().Parse(["generate", "--out", folder, .. options.Split(' ')])
+            .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
+        Assert.Equal(2, exit);
+        Assert.Equal(expected, error.ToString().Trim());
+        Assert.False(Directory.Exists(folder));
+    }
 }
