@@ -1,4 +1,5 @@
 using Floodgate.Behaviour;
+using Floodgate.Engine;
 
 namespace Floodgate.Tests.Behaviour;
 
@@ -8,9 +9,9 @@ public class BehaviourWatchTests
     private const string Alice = "alice@example.com";
 
     // Three weeks of Alice's normal mail learned; the fourth week's Monday is the day under test.
-    internal static BehaviourWatch Seeded(BehaviourOptions? options = null)
+    internal static BehaviourWatch Seeded(BehaviourOptions? options = null, IAccountStore? accounts = null)
     {
-        var watch = new BehaviourWatch(options ?? new BehaviourOptions());
+        var watch = new BehaviourWatch(options ?? new BehaviourOptions()) { Accounts = accounts };
         foreach (var mail in OfficeMail.Normal(Alice, OfficeMail.Monday, 21, seed: 1))
         {
             watch.Learn(mail.ToSubmission());
