@@ -472,7 +472,7 @@ public sealed class AccountProfile(string account)
     }
 
     /// <summary>Adds one observation to a decayed histogram of log2 buckets (bucket 0: 1, bucket b: 2^b to 2^(b+1)-1).</summary>
-    private static void Observe(ref ProfileState.Histogram histogram, long value, double decay)
+    internal static void Observe(ref ProfileState.Histogram histogram, long value, double decay)
     {
         for (var i = 0; i < ProfileState.Buckets; i++)
         {

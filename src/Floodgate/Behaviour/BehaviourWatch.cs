@@ -211,11 +211,22 @@ public sealed class BehaviourWatch
     }
 
     /// <summary>
-    /// Ends every probation that is due at <paramref name="now"/>: its probation time has passed and its score is back
-    /// under the threshold. Each one ended is added to <paramref name="ended"/>: its held mail is to be released.
+    /// Ends every probation that is due by <paramref name="now"/>: its probation time has passed and its score is back
+    /// under the threshold. It ends at the first 10-minute step from the later of the probation time's end and the
+    /// account's last message at which that holds (a replay knows the clock only from messages). Each one ended is
+    /// added to <paramref name="ended"/>: its held mail is to be released.
     /// </summary>
-    public void EndDue(DateTimeOffset now, List<ProbationEnded> ended)
+    public void EndDue(DateTimeOffset now, List<ProbationEnded> ended) => EndBy(now, ended);
+
+    /// <summary>
+    /// Ends every probation still open when a replayed log ends, at the time it would have ended by itself had the
+    /// account sent nothing more (looked for over the next two days).
+    /// </summary>
+    public void EndAll(List<ProbationEnded> ended) => EndBy(null, ended);
+
+    private void EndBy(DateTimeOffset? now, List<ProbationEnded> ended)
     {
+        var step = TimeSpan.FromMinutes(ProfileState.SlotMinutes);
         foreach (var (account, profile) in _onProbation)
         {
             lock (profile.Gate)
@@ -226,33 +237,10 @@ public sealed class BehaviourWatch
                     continue;
                 }
 
-                profile.Advance(now);
-                if (CanEnd(profile, now, out var score))
-                {
-                    ended.Add(End(profile, now, score));
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Ends every probation still open when a replayed log ends, at the time it would have ended by itself had the
-    /// account sent nothing more: the first 10-minute step after its probation time whose score is under the threshold.
-    /// </summary>
-    public void EndAll(List<ProbationEnded> ended)
-    {
-        foreach (var (_, profile) in _onProbation)
-        {
-            lock (profile.Gate)
-            {
-                if (profile.State.Status != ProfileStatus.Probation)
-                {
-                    continue;
-                }
-
                 var since = DateTimeOffset.FromUnixTimeSeconds(profile.State.ProbationSince);
-                var at = Max(since + Options.ProbationTime, DateTimeOffset.FromUnixTimeSeconds(profile.State.LastSeen));
-                for (var step = 0; step <= 6 * 48; step++, at += TimeSpan.FromMinutes(ProfileState.SlotMinutes))
+                var last = DateTimeOffset.FromUnixTimeSeconds(profile.State.LastSeen);
+                var until = now ?? last + TimeSpan.FromDays(2);
+                for (var at = Max(since + Options.ProbationTime, last); at <= until; at += step)
                 {
                     profile.Advance(at);
                     if (CanEnd(profile, at, out var score))
@@ -276,7 +264,7 @@ public sealed class BehaviourWatch
         ref var state = ref profile.State;
         var since = DateTimeOffset.FromUnixTimeSeconds(state.ProbationSince);
         var ended = new ProbationEnded(profile.Account, now, since, state.Held,
-            $"probation ended by itself: the score fell back to {score.Total:0.0} (under {Options.ProbationAt:0.#}) after {Durations.Format(now - since)}; "
+            $"probation ended by itself: the score fell back to {score.Total:0.0} (under {Options.ProbationAt:0.#}) after {Elapsed(now - since)}; "
             + $"the {state.Held} messages it held are released");
         state.Status = ProfileStatus.Normal;
         state.Held = 0;
@@ -338,6 +326,8 @@ public sealed class BehaviourWatch
             }
         }
     }
+
+    private static string Elapsed(TimeSpan t) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(int)t.TotalHours}h{t.Minutes:00}m");
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }

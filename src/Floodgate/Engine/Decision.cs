@@ -46,7 +46,7 @@ public readonly record struct Decision(
         DecisionCause.StoreUnavailable => "the shared store is unavailable (fail mode closed)",
         DecisionCause.Failed => "the decision failed inside Floodgate (answered by the fail mode)",
         DecisionCause.Probation => "probation: " + Behaviour!.Reason,
-        DecisionCause.Behaviour => $"{Identity} {(Observed == Verdict.Accept ? "suspended" : "would have been suspended")} for its behaviour: {Suspension!.Reason}",
+        DecisionCause.Behaviour => $"{Identity} {(Observed == Verdict.Accept ? "suspended" : "would have been suspended")}: {Suspension!.Reason}",
         DecisionCause.TooManyRecipients => $"{Identity} sent one message to {Units} recipients, more than the {Max} allowed in one message ({Rule!.Name})",
         _ =>
             $"{Identity} has sent {Count} of {Max} {Rule!.UnitText} allowed per {Rule.WindowText}"

@@ -24,7 +24,12 @@ public sealed class Replay
     /// <summary>Headroom over the busiest ordinary account's peak in a suggested limit.</summary>
     public const double Headroom = 2.0;
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // Causes are read by people too: "+6.0" and "<alice@example.com>" as they are, not as \u002B escapes (still valid JSON).
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private readonly FloodgateOptions _options;
     private readonly DecisionPipeline _pipeline;
