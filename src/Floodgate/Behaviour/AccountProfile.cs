@@ -34,6 +34,9 @@ public sealed class AccountProfile(string account)
     /// <summary>The explanation written when the current probation began, shown for every message it holds.</summary>
     public string? ProbationReason { get; set; }
 
+    /// <summary>The finding every later message of the current probation reports.</summary>
+    public BehaviourFinding? HeldFinding { get; set; }
+
     /// <summary>Messages learned so far.</summary>
     public long Messages => State.Messages;
 

@@ -189,7 +189,9 @@ public sealed class BehaviourWatch
             state.Held++;
             state.ProbationScore = Math.Max(state.ProbationScore, (float)total);
             profile.ProbationReason ??= profile.Explain(score, now);
-            return new BehaviourFinding(profile.Account, false, total, profile.ProbationReason, Started: false);
+
+            // One finding for every message the probation holds after the first: a hold costs no allocation.
+            return profile.HeldFinding ??= new BehaviourFinding(profile.Account, false, state.ProbationScore, profile.ProbationReason, Started: false);
         }
     }
 
@@ -270,6 +272,7 @@ public sealed class BehaviourWatch
         state.Held = 0;
         state.ProbationSince = 0;
         profile.ProbationReason = null;
+        profile.HeldFinding = null;
         profile.LearnPending();
         profile.Dirty = true;
         _onProbation.TryRemove(profile.Account, out _);
@@ -285,6 +288,7 @@ public sealed class BehaviourWatch
         state.Status = ProfileStatus.Suspended;
         state.ProbationSince = now.ToUnixTimeSeconds();
         profile.ProbationReason = null;
+        profile.HeldFinding = null;
         _onProbation.TryRemove(profile.Account, out _);
         return new BehaviourFinding(profile.Account, true, score.Total, reason, Started: true);
     }

@@ -8,11 +8,11 @@ namespace Floodgate.Behaviour;
 /// lock and saved byte for byte (embedded store and Redis). <see cref="Size"/> is its cost per account.
 /// </summary>
 /// <remarks>
-/// Layout, about 1.8 KB: the last hour in six 10-minute slots of what was sent (48 B each, 288 B); three decayed
+/// Layout, about 1.9 KB: the last hour in six 10-minute slots of what was sent (48 B each, 288 B); three decayed
 /// log2 histograms of 16 buckets (active-hour volume, active-day volume, recipients per message: 192 B); 168 hour-of-week
 /// counters (168 B); 8 client networks with first and last day seen (128 B); two generations of a 1,024-bit Bloom
 /// filter of recipient domains (256 B) and of a 2,048-bit one of recipient addresses (512 B); a 1,024-bit filter of
-/// what was sent while on probation (128 B); 4 envelope senders (32 B); counters, probation state and timestamps.
+/// what was sent in the last hour, for counting distinct new ones (256 B); 4 envelope senders (32 B); counters, probation state and timestamps.
 /// </remarks>
 [StructLayout(LayoutKind.Sequential)]
 internal struct ProfileState
@@ -60,7 +60,7 @@ internal struct ProfileState
     public Bits1024 DomainsPrevious;
     public Bits2048 AddressesCurrent;
     public Bits2048 AddressesPrevious;
-    public Bits1024 Pending;
+    public Bits2048 Pending;
     public int DomainsInCurrent;
     public int AddressesInCurrent;
     public int PendingInserts;

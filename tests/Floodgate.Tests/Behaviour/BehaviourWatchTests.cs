@@ -119,4 +119,22 @@ public class BehaviourWatchTests
         var began = findings.First(f => f.Finding is not null).At;
         Assert.True(suspended.At - began >= TimeSpan.FromHours(2), $"suspended {suspended.At - began} after probation began");
     }
+
+    [Fact]
+    public void Decide_ForAKnownLoginWithinItsHabits_AllocatesNothing()
+    {
+        var watch = Seeded();
+        var mail = Enumerable.Range(0, 48).Select(i => new SentMail(TestDay.AddHours(9).AddMinutes(10 * i), Alice, "198.51.100.20", Alice,
+            [OfficeMail.Contact(i % 25)]).ToSubmission()).ToArray();
+        Assert.Null(watch.Decide(mail[0]));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var acted = 0;
+        for (var i = 1; i < mail.Length; i++)
+        {
+            acted += watch.Decide(mail[i]) is null ? 0 : 1;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, acted);
+    }
 }

@@ -128,12 +128,15 @@ public sealed class PolicyAllocationBudgetTests
                   - { name: budget, scope: account, unit: messages, max: {{max}}, per: 1h, action: defer, warn_at: 80% }
                 log:
                   decisions: none
+                behaviour: { enabled: true }
                 """, "budget test", environment: null);
             var engine = new DecisionEngine(options.Rules, new MemoryCounterStore(options.Rules), new MemoryAccountStore());
             // With the warnings the embedded default has (warn_at), looked at on every decision like the rest.
             var warnings = new Floodgate.Incidents.LimitWarnings(options.Rules, new Floodgate.Alerts.AlertDispatcher(options.Alerts, [], TimeProvider.System,
                 NullLogger<Floodgate.Alerts.AlertDispatcher>.Instance), TimeProvider.System, NullLogger<Floodgate.Incidents.LimitWarnings>.Instance);
-            var pipeline = new DecisionPipeline(engine, options, log, NullLogger<DecisionPipeline>.Instance, warnings: warnings);
+            // And with behaviour on, as the embedded default has it: every accepted message is learned into its login's profile.
+            var pipeline = new DecisionPipeline(engine, options, log, NullLogger<DecisionPipeline>.Instance, warnings: warnings,
+                behaviour: new Floodgate.Behaviour.BehaviourWatch(options.Behaviour));
             var point = new EnforcementPoint("policy", new PolicyAnswers(options.Policy, options.FailMode), options.TrustedNetworks);
             _handler = new PolicyConnectionHandler(pipeline, point, options, TimeProvider.System, NullLogger<PolicyConnectionHandler>.Instance, "budget");
             var context = new DefaultConnectionContext("budget", new Duplex(_toServer.Reader, _fromServer.Writer), new Duplex(_fromServer.Reader, _toServer.Writer));
