@@ -36,6 +36,14 @@ public class ProfilePersistenceTests
     }
 
     [Fact]
+    public void Profile_CostsTheBytesTheReadmeStates()
+    {
+        // README "Knowing each account": 1,968 bytes of state per account, saved as they are.
+        Assert.Equal(1968, ProfileState.Size);
+        Assert.Equal(1968, BehaviourWatchTests.Seeded().Find(Alice)!.ToBytes().Length);
+    }
+
+    [Fact]
     public void SavedProfile_OfAnotherLayout_IsLearnedAfresh()
     {
         var bytes = BehaviourWatchTests.Seeded().Find(Alice)!.ToBytes();
