@@ -16,6 +16,7 @@ public static class FloodgateCommands
         root.Subcommands.Add(HashPassword());
         root.Subcommands.Add(SetPassword());
         root.Subcommands.Add(ReplayCommand.Build());
+        root.Subcommands.Add(LearnCommand.Build());
         root.Subcommands.Add(Init());
         root.Subcommands.Add(Demo());
         foreach (var verb in AdminCommands.All())

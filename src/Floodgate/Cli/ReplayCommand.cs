@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Floodgate.Configuration;
 using Floodgate.Logs;
 
@@ -43,46 +42,10 @@ public static class ReplayCommand
             }
 
             var replay = new Replay(options);
-            var kerio = parse.GetValue(format) == "kerio";
-            var progress = Stopwatch.StartNew();
-            var showProgress = !Console.IsErrorRedirected;
-            // One reader over every file, oldest first: a message whose lines straddle a rotation is still one message.
-            var postfix = kerio ? null : new PostfixLogReader(parse.GetValue(year) ?? DateTime.UtcNow.Year);
-            var kerioReader = kerio ? new KerioLogReader() : null;
-            var stats = postfix?.Stats ?? kerioReader!.Stats;
-            foreach (var file in files)
-            {
-                if (postfix is not null)
-                {
-                    var written = LogFiles.LastWriteOf(file);
-                    postfix.StartFile(parse.GetValue(year) ?? written.Year, parse.GetValue(year) is null ? written.Month : 0);
-                }
-
-                foreach (var line in LogFiles.Lines(file))
-                {
-                    foreach (var message in postfix?.Read(line) ?? kerioReader!.Read(line))
-                    {
-                        await replay.AddAsync(message, parse.GetValue(json) ? output : null);
-                    }
-
-                    if (showProgress && progress.ElapsedMilliseconds > 1000)
-                    {
-                        progress.Restart();
-                        await error.WriteAsync($"\r{Path.GetFileName(file)}: {stats.Lines} lines, {replay.Replayed} messages");
-                    }
-                }
-            }
-
-            foreach (var message in postfix?.Finish() ?? KerioLogReader.Finish())
-            {
-                await replay.AddAsync(message, parse.GetValue(json) ? output : null);
-            }
-
-            if (showProgress)
-            {
-                await error.WriteLineAsync();
-            }
-
+            var writer = parse.GetValue(json) ? output : null;
+            var stats = await LogMessages.ReadAsync(files, parse.GetValue(format) == "kerio", parse.GetValue(year), m => replay.AddAsync(m, writer),
+                Console.IsErrorRedirected ? null : error, () => $"{replay.Replayed} messages");
+            await replay.FinishAsync(writer);
             if (parse.GetValue(json))
             {
                 await error.WriteLineAsync($"floodgate replay: {stats.Lines} lines ({stats.Skipped} skipped), {replay.Replayed} messages replayed, {replay.Inbound} inbound and {replay.RefusedByServer} refused by the server left out");

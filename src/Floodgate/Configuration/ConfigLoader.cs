@@ -18,7 +18,7 @@ public sealed partial class ConfigLoader
     public const string EnvironmentPrefix = "FLOODGATE_";
     private const string EmbeddedName = "floodgate.yml";
 
-    private static readonly string[] TopKeys = ["mode", "listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters", "max_recipients_per_message", "local_domains"];
+    private static readonly string[] TopKeys = ["mode", "listen", "data_dir", "snapshot_interval", "identity", "limits", "overrides", "exempt", "suspended_action", "fail_mode", "policy", "log", "release", "alerts", "relay", "admin", "store", "redis", "counters", "max_recipients_per_message", "local_domains", "behaviour"];
     private static readonly string[] RedisKeys = ["connection", "key_prefix", "timeout", "fail_mode"];
     private static readonly string[] RuleKeys = ["name", "scope", "unit", "max", "per", "action", "release_after", "mode", "warn_at", "alert"];
     private static readonly string[] Modes = ["enforce", "observe"];
@@ -305,6 +305,7 @@ public sealed partial class ConfigLoader
             }
         }
 
+        var behaviour = ReadBehaviour(root);
         if (_errors.Count > 0)
         {
             return null;
@@ -312,6 +313,7 @@ public sealed partial class ConfigLoader
 
         return new FloodgateOptions
         {
+            Behaviour = behaviour,
             CounterDurability = durability,
             CounterMemoryBudget = memoryBudget,
             PolicyEndpoints = endpoints,

@@ -58,6 +58,9 @@ public sealed record FloodgateOptions
     /// <summary>Where and how incidents are announced.</summary>
     public AlertOptions Alerts { get; init; } = new();
 
+    /// <summary>Each account's behaviour profile, score, probation and suspension (behaviour:); off without the section.</summary>
+    public Behaviour.BehaviourOptions Behaviour { get; init; } = new(Enabled: false);
+
     /// <summary>Where decision lines go: "stdout", "none" or a file path.</summary>
     public string DecisionLog { get; init; } = "stdout";
 

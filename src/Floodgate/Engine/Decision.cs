@@ -29,8 +29,11 @@ public readonly record struct Decision(
     /// <summary>True when the answer is accept only because of observe mode: <see cref="Observed"/> says what it would have been.</summary>
     public bool IsObserved => Observed != Verdict.Accept;
 
+    /// <summary>What the account's behaviour profile found, where it decided (probation or a behaviour suspension).</summary>
+    public Behaviour.BehaviourFinding? Behaviour { get; init; }
+
     /// <summary>True when an observed decision would have suspended <see cref="Suspension"/>'s identity.</summary>
-    public bool WouldSuspend => Observed != Verdict.Accept && Cause == DecisionCause.LimitExceeded && Suspension is not null;
+    public bool WouldSuspend => Observed != Verdict.Accept && Cause is DecisionCause.LimitExceeded or DecisionCause.Behaviour && Suspension is not null;
 
     /// <summary>A sentence an admin (or, trimmed, the sender) can read.</summary>
     public string Reason => Observed == Verdict.Accept ? Enforced : $"observe mode, not enforced: {ScopeNames.WouldHave(Observed)}: {Enforced}";
@@ -44,6 +47,8 @@ public readonly record struct Decision(
         DecisionCause.Suspended => Suspension!.Summary,
         DecisionCause.StoreUnavailable => "the shared store is unavailable (fail mode closed)",
         DecisionCause.Failed => "the decision failed inside Floodgate (answered by the fail mode)",
+        DecisionCause.Probation => "probation: " + Behaviour!.Reason,
+        DecisionCause.Behaviour => $"{Identity} {(Observed == Verdict.Accept ? "suspended" : "would have been suspended")}: {Suspension!.Reason}",
         DecisionCause.TooManyRecipients => $"{Identity} sent one message to {Units} recipients, more than the {Max} allowed in one message ({Rule!.Name})",
         _ when Rule?.Unit == LimitUnit.FailedRecipients =>
             $"{Identity} has had {Count} recipients fail for good, the most allowed per {Rule.WindowText} being {Max} (rule {Rule.Name})"

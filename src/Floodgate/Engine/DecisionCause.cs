@@ -23,4 +23,10 @@ public enum DecisionCause
 
     /// <summary>Floodgate failed inside the decision; the verdict is the configured fail mode's.</summary>
     Failed,
+
+    /// <summary>The account is on probation: its behaviour is far from its profile, so its new mail is held until the score falls back.</summary>
+    Probation,
+
+    /// <summary>The account's behaviour score passed the suspension threshold (or stayed high through its probation): it was suspended.</summary>
+    Behaviour,
 }

@@ -36,6 +36,12 @@ public readonly record struct Submission(
     /// </summary>
     public bool AccountFromSender { get; init; }
 
+    /// <summary>Recipients known to have failed for a bad address (5.1.x), where the enforcement point learns outcomes (the log readers).</summary>
+    public int FailedRecipients { get; init; }
+
+    /// <summary>Recipients known to have been delivered, where the enforcement point learns outcomes.</summary>
+    public int DeliveredRecipients { get; init; }
+
     /// <summary>True when the client logged in as <see cref="Account"/> (a SASL or relay login).</summary>
     public bool HasLogin => !string.IsNullOrEmpty(Account) && !AccountFromSender;
 }

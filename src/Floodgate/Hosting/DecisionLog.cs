@@ -153,6 +153,8 @@ public sealed class DecisionLog : IAsyncDisposable
         DecisionCause.Suspended => "suspended",
         DecisionCause.StoreUnavailable => "store_unavailable",
         DecisionCause.Failed => "failed",
+        DecisionCause.Probation => "probation",
+        DecisionCause.Behaviour => "behaviour",
         _ => "within_limits",
     };
 

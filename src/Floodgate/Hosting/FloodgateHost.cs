@@ -113,9 +113,10 @@ public static class FloodgateHost
         builder.Services.AddSingleton<HeldMail>();
         builder.Services.AddSingleton<PostfixHeldMail>();
         builder.Services.AddSingleton<IHeldMail>(s => s.GetRequiredService<PostfixHeldMail>());
+        var behaviour = AddBehaviour(builder.Services, options, database, stores);
         builder.Services.AddSingleton(s => new DecisionPipeline(s.GetRequiredService<DecisionEngine>(), options, s.GetRequiredService<DecisionLog>(),
             s.GetRequiredService<ILogger<DecisionPipeline>>(), s.GetRequiredService<TrafficHistory>(), s.GetRequiredService<IncidentBook>(),
-            new LimitWarnings(options.Rules, s.GetRequiredService<AlertDispatcher>(), clock, s.GetRequiredService<ILogger<LimitWarnings>>())));
+            new LimitWarnings(options.Rules, s.GetRequiredService<AlertDispatcher>(), clock, s.GetRequiredService<ILogger<LimitWarnings>>()), behaviour));
         AddRelay(builder.Services, options, clock);
         builder.Services.AddHostedService<IncidentKeeper>();
         builder.Services.AddSingleton<CounterSnapshotter>();
@@ -317,6 +318,33 @@ public static class FloodgateHost
     }
 
     // The relay's parts: spool, outbound queue, quarantine, intake, TLS certificate and logins.
+    // Behaviour on: the profiles saved in the store the configuration names (SQLite in data_dir, or the cluster's
+    // Redis), the keeper that ends probations and saves, and the watch the pipeline scores with.
+    private static Behaviour.BehaviourWatch? AddBehaviour(IServiceCollection services, FloodgateOptions options, FloodgateDatabase database, StoreSet stores)
+    {
+        if (!options.Behaviour.Enabled)
+        {
+            return null;
+        }
+
+        var store = Behaviour.ProfileStores.Open(options, database, stores.Shared?.Redis);
+        var watch = new Behaviour.BehaviourWatch(options.Behaviour) { Accounts = stores.Accounts };
+        try
+        {
+            watch.Load(store.LoadAll());
+        }
+        catch (Exception e) when (RedisStore.IsOutage(e))
+        {
+            // Redis is away at start: profiles are learned afresh on this node and saved when it returns.
+        }
+
+        services.AddSingleton(watch);
+        services.AddSingleton(store);
+        services.AddSingleton<Behaviour.ProfileKeeper>();
+        services.AddHostedService(s => s.GetRequiredService<Behaviour.ProfileKeeper>());
+        return watch;
+    }
+
     private static void AddRelay(IServiceCollection services, FloodgateOptions options, TimeProvider clock)
     {
         services.AddSingleton(options.Relay);

@@ -13,6 +13,11 @@ public sealed class AccountReplay(string name, PeakTracker peaks)
 
     public DateTimeOffset? SuspendedAt { get; set; }
 
+    /// <summary>Times the account went on probation, and messages its probations held and then released by themselves.</summary>
+    public int Probations { get; set; }
+
+    public long ReleasedByProbation { get; set; }
+
     /// <summary>Each rule that acted: when first, after how many accepted messages, and with which verdict.</summary>
     public Dictionary<string, (DateTimeOffset At, long AcceptedBefore, string Verdict)> FirstActed { get; } = new(StringComparer.Ordinal);
 }

@@ -58,6 +58,8 @@ public sealed class LoggedMessage
             Recipients = recipients,
             QueueId = QueueId,
             Subject = Subject,
+            FailedRecipients = Recipients.Count(r => r.Status == "bounced" && r.Code?.StartsWith("5.1.", StringComparison.Ordinal) == true),
+            DeliveredRecipients = Recipients.Count(r => r.Status == "sent"),
         };
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Floodgate.Behaviour;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Hosting;
@@ -23,7 +24,12 @@ public sealed class Replay
     /// <summary>Headroom over the busiest ordinary account's peak in a suggested limit.</summary>
     public const double Headroom = 2.0;
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // Causes are read by people too: "+6.0" and "<alice@example.com>" as they are, not as \u002B escapes (still valid JSON).
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private readonly FloodgateOptions _options;
     private readonly DecisionPipeline _pipeline;
@@ -31,13 +37,19 @@ public sealed class Replay
     private readonly DecisionScratch _scratch;
     private readonly TimeSpan[] _windows;
     private readonly Dictionary<string, AccountReplay> _accounts = new(StringComparer.Ordinal);
+    private readonly BehaviourWatch? _behaviour;
+    private readonly List<ProbationEnded> _ended = [];
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
 
     public Replay(FloodgateOptions options)
     {
         _options = options;
         // Replay reports what enforcing would have done, whatever mode the configuration is in (observe included).
-        var engine = new DecisionEngine(options.Rules, new MemoryCounterStore(options.Rules), new MemoryAccountStore()) { IgnoresModes = true };
-        _pipeline = new DecisionPipeline(engine, options with { FailMode = FailMode.Open }, DecisionLog.Open("none"), NullLogger<DecisionPipeline>.Instance);
+        var accounts = new MemoryAccountStore();
+        var engine = new DecisionEngine(options.Rules, new MemoryCounterStore(options.Rules), accounts) { IgnoresModes = true };
+        _behaviour = options.Behaviour.Enabled ? new BehaviourWatch(options.Behaviour) { Accounts = accounts } : null;
+        _pipeline = new DecisionPipeline(engine, options with { FailMode = FailMode.Open }, DecisionLog.Open("none"), NullLogger<DecisionPipeline>.Instance,
+            behaviour: _behaviour);
         _point = new EnforcementPoint("replay", new VerdictNames(), options.TrustedNetworks);
         _scratch = _pipeline.NewScratch(_point);
         _windows = [.. ReportWindows.Concat(options.Rules.Rules.Select(r => r.Window)).Distinct().Order()];
@@ -72,6 +84,7 @@ public sealed class Replay
 
         Replayed++;
         var submission = message.ToSubmission();
+        await EndProbationsAsync(submission.Time, json);
         var decision = await _pipeline.DecideAsync(_point, submission, DecisionStage.Count, _scratch, "REPLAY");
         var trusted = _point.Trusts(submission.ClientAddress) ? ClientTrust.Trusted : ClientTrust.Untrusted;
         var keys = IdentityKeys.Of(submission with { Trust = trusted }, _options.Rules.Fallback, withDomain: false);
@@ -82,6 +95,20 @@ public sealed class Replay
         }
 
         account.Peaks.Add(submission.Time, submission.RecipientCount, submission.Size);
+        if (submission.Account is { } login)
+        {
+            _names[login] = name;
+        }
+
+        if (decision.Behaviour is { Started: true, Suspends: false } probation)
+        {
+            account.Probations++;
+            if (json is not null)
+            {
+                await json.WriteLineAsync(JsonSerializer.Serialize(new EventLine(Time(submission.Time), name, "probation", probation.Reason), Json));
+            }
+        }
+
         if (decision.Verdict == Verdict.Accept)
         {
             // It went out, so its bounces happened: they count against the sender's next message.
@@ -90,7 +117,7 @@ public sealed class Replay
             return;
         }
 
-        var rule = decision.Rule?.Name ?? (decision.Suspension?.Rule);
+        var rule = decision.Rule?.Name ?? decision.Suspension?.Rule ?? (decision.Behaviour is null ? null : DecisionPipeline.BehaviourRule);
         var verdict = ScopeNames.Of(decision.Verdict);
         if (rule is not null && !account.FirstActed.ContainsKey(rule))
         {
@@ -101,7 +128,12 @@ public sealed class Replay
         if (json is not null)
         {
             await json.WriteLineAsync(JsonSerializer.Serialize(new RefusedLine(Time(submission.Time), name, message.QueueId, verdict,
-                Cause(decision), decision.Cause == DecisionCause.LimitExceeded ? decision.Rule?.Name : null), Json));
+                Cause(decision), decision.Cause switch
+                {
+                    DecisionCause.LimitExceeded => decision.Rule?.Name,
+                    DecisionCause.Probation or DecisionCause.Behaviour => DecisionPipeline.BehaviourRule,
+                    _ => null,
+                }), Json));
             if (decision.NewlySuspended)
             {
                 await json.WriteLineAsync(JsonSerializer.Serialize(new EventLine(Time(submission.Time), name, "suspended", decision.Suspension!.Reason), Json));
@@ -111,6 +143,51 @@ public sealed class Replay
         if (decision.NewlySuspended)
         {
             account.SuspendedAt ??= submission.Time;
+        }
+    }
+
+    /// <summary>
+    /// At the end of the logs: every probation still open ends when it would have by itself had the account sent
+    /// nothing more (its held mail released then), with its line in <paramref name="json"/>.
+    /// </summary>
+    public async Task FinishAsync(TextWriter? json)
+    {
+        if (_behaviour is null)
+        {
+            return;
+        }
+
+        _ended.Clear();
+        _behaviour.EndAll(_ended);
+        await WriteEndedAsync(json);
+    }
+
+    private async Task EndProbationsAsync(DateTimeOffset now, TextWriter? json)
+    {
+        if (_behaviour is null || !_behaviour.AnyOnProbation)
+        {
+            return;
+        }
+
+        _ended.Clear();
+        _behaviour.EndDue(now, _ended);
+        await WriteEndedAsync(json);
+    }
+
+    private async Task WriteEndedAsync(TextWriter? json)
+    {
+        foreach (var ended in _ended.OrderBy(e => e.At))
+        {
+            var name = _names.GetValueOrDefault(ended.Account, ended.Account);
+            if (_accounts.TryGetValue(name, out var account))
+            {
+                account.ReleasedByProbation += ended.Held;
+            }
+
+            if (json is not null)
+            {
+                await json.WriteLineAsync(JsonSerializer.Serialize(new EventLine(Time(ended.At), name, "probation_ended", ended.Reason), Json));
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Floodgate.Admin;
+using Floodgate.Behaviour;
 using Floodgate.Configuration;
 using Floodgate.Engine;
 using Floodgate.Hosting;
@@ -22,10 +23,12 @@ public sealed partial class DecisionPipeline
     private readonly IncidentBook? _incidents;
     private readonly LimitWarnings? _warnings;
     private readonly ILogger<DecisionPipeline> _logger;
+    private readonly BehaviourWatch? _behaviour;
 
     public DecisionPipeline(DecisionEngine engine, FloodgateOptions options, DecisionLog log, ILogger<DecisionPipeline> logger,
-        TrafficHistory? traffic = null, IncidentBook? incidents = null, LimitWarnings? warnings = null)
+        TrafficHistory? traffic = null, IncidentBook? incidents = null, LimitWarnings? warnings = null, BehaviourWatch? behaviour = null)
     {
+        _behaviour = behaviour;
         _warnings = warnings;
         _engine = engine;
         _failMode = options.FailMode;
@@ -34,6 +37,9 @@ public sealed partial class DecisionPipeline
         _incidents = incidents;
         _logger = logger;
     }
+
+    /// <summary>Each account's profile and score, when behaviour is on.</summary>
+    public BehaviourWatch? Behaviour => _behaviour;
 
     /// <summary>The rules every decision is made by.</summary>
     public RuleSet Rules => _engine.Rules;
@@ -75,6 +81,12 @@ public sealed partial class DecisionPipeline
             LogDecisionFailed(e, point.Name, submission.Account ?? submission.Sender ?? "-");
             scratch.Counts.AsSpan().Fill(-1);
             decision = new Decision(_failMode == FailMode.Open ? Verdict.Accept : Verdict.Defer, DecisionCause.Failed);
+        }
+
+        // Behaviour comes after the static limits: a message they refuse (or a retry of one) is not the account's sending.
+        if (_behaviour is not null && !retry && decision.Verdict == Verdict.Accept && decision.Cause == DecisionCause.WithinLimits)
+        {
+            decision = await BehaviourAsync(submission, stage, recipient, decision, point.Name);
         }
 
         if (decision.Verdict != Verdict.Accept && submission.QueueId is null && !scratch.QueueId.IsEmpty)
@@ -144,7 +156,7 @@ public sealed partial class DecisionPipeline
 
         if (decision.NewlySuspended)
         {
-            LogSuspended(decision.Suspension!.Identity.ToString(), decision.Rule?.Name ?? "-", decision.Reason);
+            LogSuspended(decision.Suspension!.Identity.ToString(), decision.Rule?.Name ?? decision.Suspension.Rule ?? "-", decision.Reason);
         }
 
         return decision;
@@ -178,6 +190,70 @@ public sealed partial class DecisionPipeline
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Point}: counting {Failed} failed recipients for {Identity} failed")]
     private partial void LogCountFailedFailed(Exception e, string point, int failed, string identity);
+
+    // The account's profile learns the message, scores it and may hold it (probation) or suspend the account; a failure
+    // here leaves the static limits' decision standing.
+    private async ValueTask<Decision> BehaviourAsync(Submission submission, DecisionStage stage, ReadOnlyMemory<byte> recipient, Decision decision, string point)
+    {
+        try
+        {
+            if (string.IsNullOrEmpty(submission.Account))
+            {
+                return decision;
+            }
+
+            if (stage == DecisionStage.Check)
+            {
+                if (!recipient.IsEmpty)
+                {
+                    _behaviour!.NoteRecipient(submission.Account, recipient.Span, submission.Time);
+                }
+
+                return decision;
+            }
+
+            if (_behaviour!.Decide(submission) is not { } found)
+            {
+                return decision;
+            }
+
+            var observe = !_engine.IgnoresModes && _engine.Rules.Mode == EnforcementMode.Observe;
+            var identity = new Identity(Scope.Account, found.Account);
+            if (!found.Suspends)
+            {
+                if (found.Started)
+                {
+                    LogProbation(found.Account, observe ? " (observe mode: not enforced)" : "", found.Reason);
+                }
+
+                var held = new Decision(Verdict.Hold, DecisionCause.Probation, Identity: identity) { Behaviour = found };
+                return observe ? held with { Verdict = Verdict.Accept, Observed = Verdict.Hold } : held;
+            }
+
+            var suspension = new Suspension(identity, submission.Time, BehaviourRule, found.Reason, "floodgate");
+            var suspended = new Decision(_engine.Rules.SuspendedVerdict, DecisionCause.Behaviour, Identity: identity, Suspension: suspension) { Behaviour = found };
+            if (observe || _behaviour.Accounts is not { } accounts)
+            {
+                return suspended with { Verdict = Verdict.Accept, Observed = _engine.Rules.SuspendedVerdict };
+            }
+
+            return suspended with { NewlySuspended = await accounts.SuspendAsync(suspension) };
+        }
+        catch (Exception e)
+        {
+            LogBehaviourFailed(e, point);
+            return decision;
+        }
+    }
+
+    /// <summary>The rule name behaviour's suspensions and holds carry.</summary>
+    public const string BehaviourRule = "behaviour";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PROBATION {Account}{Observe}: its new mail is held: {Reason}")]
+    private partial void LogProbation(string account, string observe, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Point}: the behaviour profile failed; the limits' decision stands")]
+    private partial void LogBehaviourFailed(Exception e, string point);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Point}: decision for {Identity} failed; answering the configured fail mode")]
     private partial void LogDecisionFailed(Exception e, string point, string identity);

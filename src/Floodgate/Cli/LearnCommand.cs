@@ -1,0 +1,89 @@
+using System.CommandLine;
+using Floodgate.Behaviour;
+using Floodgate.Configuration;
+using Floodgate.Logs;
+using Floodgate.Storage;
+
+namespace Floodgate.Cli;
+
+/// <summary>`floodgate learn`: seeds each account's behaviour profile from the mail server's past logs, so a new installation knows its users on day one.</summary>
+public static class LearnCommand
+{
+    public static Command Build()
+    {
+        var config = new Option<string?>("--config", "-c") { Description = "Configuration naming the store the profiles go to (default: $FLOODGATE_CONFIG, else the embedded default)" };
+        var format = new Option<string>("--format") { Description = "postfix (syslog or maillog_file) or kerio (mail.log)", DefaultValueFactory = _ => "postfix" };
+        format.AcceptOnlyFromAmong("postfix", "kerio");
+        var year = new Option<int?>("--year") { Description = "The year of classic syslog timestamps, which have none (default: each file's last-modified year)" };
+        var logs = new Argument<string[]>("log") { Description = "Log files; rotated ones (.1, .2.gz, -20261201) are read oldest first", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("learn",
+            "Learn each account's usual sending (volume, hours, networks, recipients) from past mail server logs into the profiles of the store the configuration names (data_dir or Redis); run it before `floodgate serve`, which would overwrite profiles it holds.")
+        {
+            config, format, year, logs,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            var output = parse.InvocationConfiguration.Output;
+            FloodgateOptions options;
+            try
+            {
+                options = ConfigLoader.Load(parse.GetValue(config) ?? Environment.GetEnvironmentVariable("FLOODGATE_CONFIG"));
+            }
+            catch (ConfigException e)
+            {
+                await error.WriteLineAsync($"floodgate learn: the configuration cannot be used:{Environment.NewLine}{e.Message}");
+                return 2;
+            }
+
+            var files = LogFiles.InWrittenOrder(parse.GetValue(logs)!);
+            foreach (var missing in files.Where(f => !File.Exists(f)))
+            {
+                await error.WriteLineAsync($"floodgate learn: {missing}: no such file");
+                return 2;
+            }
+
+            if (!options.Behaviour.Enabled)
+            {
+                await error.WriteLineAsync($"floodgate learn: note: behaviour is off in {options.Source} (no behaviour: section, or enabled: false): the profiles are learned but not used until it is on");
+            }
+
+            using var database = options.Store == StoreKind.Embedded ? FloodgateDatabase.Open(options.DataDirectory) : null;
+            await using var redis = options.Store == StoreKind.Redis ? await RedisStore.ConnectAsync(options.Redis) : null;
+            IProfileStore store = redis is not null ? new RedisProfiles(redis) : new SqliteProfiles(database!);
+            var watch = new BehaviourWatch(options.Behaviour);
+            try
+            {
+                watch.Load(store.LoadAll());
+            }
+            catch (Exception e) when (RedisStore.IsOutage(e))
+            {
+                await error.WriteLineAsync($"floodgate learn: redis at {options.Redis.Connection} cannot be reached: {e.Message}");
+                return 1;
+            }
+
+            long learned = 0, skipped = 0;
+            var stats = await LogMessages.ReadAsync(files, parse.GetValue(format) == "kerio", parse.GetValue(year), message =>
+            {
+                // What an account sent and the server accepted; inbound mail and mail without a login is nobody's habit.
+                if (message.IsInbound || message.Action == "reject" || message.Login is null)
+                {
+                    skipped++;
+                    return Task.CompletedTask;
+                }
+
+                watch.Learn(message.ToSubmission());
+                learned++;
+                return Task.CompletedTask;
+            }, Console.IsErrorRedirected ? null : error, () => $"{learned} messages learned");
+            var saved = watch.SaveTo(store);
+            var ready = watch.Profiles.Count(p => p.HasHistory(options.Behaviour));
+            var where = redis is not null ? $"redis {options.Redis.Connection} ({options.Redis.KeyPrefix}behaviour:profiles)" : Path.Combine(options.DataDirectory, FloodgateDatabase.FileName);
+            await output.WriteLineAsync($"{stats.Lines} log lines, {learned} messages learned ({skipped} inbound, refused or without a login left out); "
+                + $"{saved} profiles saved to {where}; {ready} of {watch.Count} accounts have enough history to be scored "
+                + $"({options.Behaviour.MinMessages} messages over {options.Behaviour.MinDays} days)");
+            return 0;
+        });
+        return command;
+    }
+}
