@@ -32,7 +32,17 @@ public class CorpusRunTests
     [Fact]
     public async Task SmallCorpus_DefaultStaticLimits_StopTheBlastAndBcc_MissTheDripMalwareAndPhishing_SuspendTheNewsletter()
     {
-        var card = await ScoreSmallCorpusAsync(config: null);
+        // The embedded default's static limits alone (a configuration without a behaviour: section leaves it off).
+        var config = Path.Combine(Directory.CreateTempSubdirectory("floodgate-static-").FullName, "static.yml");
+        await File.WriteAllTextAsync(config, """
+            listen: { policy: [], admin: "127.0.0.1:0", relay: [] }
+            limits:
+              - { name: burst,  scope: account, unit: recipients, max: 60,   per: 1m,  action: defer }
+              - { name: hourly, scope: account, unit: recipients, max: 500,  per: 1h,  action: suspend }
+              - { name: daily,  scope: account, unit: recipients, max: 2000, per: 24h, action: suspend }
+              - { name: external_hourly, scope: account, unit: external_recipients, max: 500, per: 1h, action: suspend }
+            """);
+        var card = await ScoreSmallCorpusAsync(config);
         HijackOutcome Only(Archetype a) => Assert.Single(card.Of(a));
 
         // The blast trips the hourly limit (500 recipients) within its first hour: a few hundred messages got out.
