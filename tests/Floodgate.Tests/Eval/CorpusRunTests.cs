@@ -9,6 +9,7 @@ namespace Floodgate.Tests.Eval;
 /// limits it asserts what static limits do; a behaviour configuration is scored the same way by
 /// <see cref="ScoreSmallCorpusAsync"/>, and its test asserts <see cref="Targets.Missed"/> is empty.
 /// </summary>
+[Collection(SerialGroup.Name)]
 public class CorpusRunTests
 {
     public static readonly CorpusOptions SmallCorpus = new() { Accounts = 40, Days = 7, Seed = 1 };
