@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Floodgate.Behaviour;
 using Floodgate.Configuration;
-using Floodgate.Logs;
 using Floodgate.Storage;
 
 namespace Floodgate.Cli;
@@ -11,37 +10,20 @@ public static class LearnCommand
 {
     public static Command Build()
     {
-        var config = new Option<string?>("--config", "-c") { Description = "Configuration naming the store the profiles go to (default: $FLOODGATE_CONFIG, else the embedded default)" };
-        var format = new Option<string>("--format") { Description = "postfix (syslog or maillog_file) or kerio (mail.log)", DefaultValueFactory = _ => "postfix" };
-        format.AcceptOnlyFromAmong("postfix", "kerio");
-        var year = new Option<int?>("--year") { Description = "The year of classic syslog timestamps, which have none (default: each file's last-modified year)" };
-        var logs = new Argument<string[]>("log") { Description = "Log files; rotated ones (.1, .2.gz, -20261201) are read oldest first", Arity = ArgumentArity.OneOrMore };
+        var arguments = new LogCommandArguments("learn", "Configuration naming the store the profiles go to");
         var command = new Command("learn",
-            "Learn each account's usual sending (volume, hours, networks, recipients) from past mail server logs into the profiles of the store the configuration names (data_dir or Redis); run it before `floodgate serve`, which would overwrite profiles it holds.")
-        {
-            config, format, year, logs,
-        };
+            "Learn each account's usual sending (volume, hours, networks, recipients) from past mail server logs into the profiles of the store the configuration names (data_dir or Redis); run it before `floodgate serve`, which would overwrite profiles it holds.");
+        arguments.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
             var error = parse.InvocationConfiguration.Error;
             var output = parse.InvocationConfiguration.Output;
-            FloodgateOptions options;
-            try
+            if (await arguments.ResolveAsync(parse) is not { } resolved)
             {
-                options = ConfigLoader.Load(parse.GetValue(config) ?? Environment.GetEnvironmentVariable("FLOODGATE_CONFIG"));
-            }
-            catch (ConfigException e)
-            {
-                await error.WriteLineAsync($"floodgate learn: the configuration cannot be used:{Environment.NewLine}{e.Message}");
                 return 2;
             }
 
-            var files = LogFiles.InWrittenOrder(parse.GetValue(logs)!);
-            foreach (var missing in files.Where(f => !File.Exists(f)))
-            {
-                await error.WriteLineAsync($"floodgate learn: {missing}: no such file");
-                return 2;
-            }
+            var (options, files) = resolved;
 
             if (!options.Behaviour.Enabled)
             {
@@ -63,7 +45,7 @@ public static class LearnCommand
             }
 
             long learned = 0, skipped = 0;
-            var stats = await LogMessages.ReadAsync(files, parse.GetValue(format) == "kerio", parse.GetValue(year), message =>
+            var stats = await arguments.ReadAsync(parse, files, message =>
             {
                 // What an account sent and the server accepted; inbound mail and mail without a login is nobody's habit.
                 if (message.IsInbound || message.Action == "reject" || message.Login is null)
@@ -75,7 +57,7 @@ public static class LearnCommand
                 watch.Learn(message.ToSubmission());
                 learned++;
                 return Task.CompletedTask;
-            }, Console.IsErrorRedirected ? null : error, () => $"{learned} messages learned");
+            }, () => $"{learned} messages learned");
             var saved = watch.SaveTo(store);
             var ready = watch.Profiles.Count(p => p.HasHistory(options.Behaviour));
             var where = redis is not null ? $"redis {options.Redis.Connection} ({options.Redis.KeyPrefix}behaviour:profiles)" : Path.Combine(options.DataDirectory, FloodgateDatabase.FileName);

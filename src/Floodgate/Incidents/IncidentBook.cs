@@ -159,7 +159,8 @@ public sealed partial class IncidentBook
 
             Tally(evidence.ClientAddresses, submission.ClientAddress);
             Tally(evidence.Senders, string.IsNullOrEmpty(submission.Sender) ? null : submission.Sender);
-            var at = recipient.LastIndexOf((byte)'@');
+            // The request's own recipient, unless the submission names its recipients (then it is among them).
+            var at = submission.Recipients is null ? recipient.LastIndexOf((byte)'@') : -1;
             if (at >= 0 && at < recipient.Length - 1)
             {
                 Tally(evidence.RecipientDomains, Encoding.UTF8.GetString(recipient[(at + 1)..]).ToLowerInvariant());

@@ -172,12 +172,14 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
         return stage;
     }
 
-    // The message's addresses as remembered at RCPT TO; without them (Postfix not asking at RCPT), a warning now and then.
+    // The message's addresses as remembered at RCPT TO; without them although policy.rcpt_check says Postfix asks there,
+    // a warning now and then.
     private IReadOnlyList<string>? RecipientsOf(PolicySession session)
     {
         var recipients = session.RecipientsOfMessage();
         var now = Environment.TickCount64;
-        if (recipients is null && session.Request.RecipientCount > 0 && now - Volatile.Read(ref _warnedAt) > 600_000)
+        // Only where the admin said Postfix asks at RCPT (policy.rcpt_check): otherwise check-config has said what it costs.
+        if (recipients is null && _options.RcptCheck && session.Request.RecipientCount > 1 && now - Volatile.Read(ref _warnedAt) > 600_000)
         {
             Volatile.Write(ref _warnedAt, now);
             LogNoRecipients(_endpoint, session.Request.RecipientCount);
@@ -214,8 +216,8 @@ public sealed partial class PolicyConnectionHandler : ConnectionHandler, IDispos
     [LoggerMessage(Level = LogLevel.Warning, Message = "policy {Endpoint}: closing connection from {Remote}: {Problem}")]
     private partial void LogProtocolError(string endpoint, string remote, string problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "policy {Endpoint}: a message of {Count} recipients reached DATA without Postfix asking at RCPT TO: "
-        + "unique and external recipient limits count each of its recipients as new and external. Add deploy/postfix/main.cf.rcpt to main.cf (logged at most every 10 minutes)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "policy {Endpoint}: a message of {Count} recipients reached DATA without Postfix asking at RCPT TO, although policy.rcpt_check is true: "
+        + "unique and external recipient limits count each of its recipients as new and external. Check that deploy/postfix/main.cf.rcpt is in main.cf (logged at most every 10 minutes)")]
     private partial void LogNoRecipients(string endpoint, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "policy {Endpoint}: closing idle connection from {Remote} after {Idle}")]
