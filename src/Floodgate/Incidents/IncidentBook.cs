@@ -378,7 +378,7 @@ public sealed partial class IncidentBook
             }
 
             _unstored.TryRemove(incident, out _);
-            _health?.Succeeded();
+            _health?.Succeeded("incidents");
             if (incident.IsOpen)
             {
                 Announce(incident);

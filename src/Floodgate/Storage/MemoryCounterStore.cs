@@ -542,7 +542,7 @@ public sealed class MemoryCounterStore : ICounterStore, ICounterView
         try
         {
             await durable;
-            Health?.Succeeded();
+            Health?.Succeeded("the counter journal");
         }
         catch (IOException e) when (Health is not null && e.InnerException is not null)
         {

@@ -111,7 +111,7 @@ public sealed class SqliteAccountStore : IAccountStore
                 unsaved.Saved.TrySetResult();
             }
 
-            _health?.Succeeded();
+            _health?.Succeeded("suspensions");
         }
     }
 

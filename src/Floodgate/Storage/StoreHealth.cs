@@ -13,6 +13,9 @@ public sealed partial class StoreHealth(TimeProvider time)
     private ILogger _logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private AlertDispatcher? _alerts;
     private string? _failing;
+
+    // Every part whose writes fail now: the spell ends when the last of them writes again.
+    private readonly HashSet<string> _failingParts = new(StringComparer.Ordinal);
     private DateTimeOffset _since;
 
     /// <summary>True while a write of state that enforcement depends on has failed and not yet succeeded again.</summary>
@@ -30,7 +33,8 @@ public sealed partial class StoreHealth(TimeProvider time)
     {
         lock (_lock)
         {
-            if (_failing is not null)
+            var first = _failingParts.Count == 0;
+            if (!_failingParts.Add(what) || !first)
             {
                 return;
             }
@@ -46,29 +50,32 @@ public sealed partial class StoreHealth(TimeProvider time)
             + "in Floodgate's data directory.");
     }
 
-    /// <summary>Notes that writes succeed again; ends a spell of failures with a log line and an alert.</summary>
-    public void Succeeded()
+    /// <summary>
+    /// Notes that writes of <paramref name="what"/> succeed again; once every part that failed has (so what was kept in
+    /// memory is saved), ends the spell with a log line and an alert.
+    /// </summary>
+    public void Succeeded(string what)
     {
         if (Volatile.Read(ref _failing) is null)
         {
             return;
         }
 
-        string what;
+        string first;
         DateTimeOffset since;
         lock (_lock)
         {
-            if (_failing is null)
+            if (!_failingParts.Remove(what) || _failingParts.Count > 0 || _failing is null)
             {
                 return;
             }
 
-            (what, since) = (_failing, _since);
+            (first, since) = (_failing, _since);
             _failing = null;
         }
 
         var took = time.GetUtcNow() - since;
-        LogRecovered(what, took.TotalSeconds);
+        LogRecovered(first, took.TotalSeconds);
         _alerts?.Raise("store recovered", $"Floodgate writes to its database again after {took.TotalSeconds:F0} s; everything kept in memory meanwhile is saved.");
     }
 
